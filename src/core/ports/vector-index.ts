@@ -1,0 +1,28 @@
+import type { Chunk, MetadataFilter, RetrievedChunk } from './types.js';
+
+export interface QueryOptions {
+  /** The retrieval question, for lexical ranking. */
+  readonly text: string;
+  readonly vector: readonly number[];
+  readonly topK: number;
+  readonly filter?: MetadataFilter;
+  /** Tenant partition; absent means the default namespace. */
+  readonly namespace?: string;
+  readonly abortSignal?: AbortSignal;
+}
+
+export interface QueryResult {
+  readonly matches: readonly RetrievedChunk[];
+}
+
+export interface IndexedChunk extends Chunk {
+  readonly vector: readonly number[];
+}
+
+export interface VectorIndex {
+  query(options: QueryOptions): Promise<QueryResult>;
+  upsert(chunks: readonly IndexedChunk[], options?: { readonly namespace?: string }): Promise<void>;
+  delete(ids: readonly string[], options?: { readonly namespace?: string }): Promise<void>;
+  /** Ids that start with the prefix, so ingestion can find chunks of removed or edited files. */
+  listIds(prefix: string, options?: { readonly namespace?: string }): Promise<readonly string[]>;
+}

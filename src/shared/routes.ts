@@ -1,0 +1,18 @@
+/**
+ * The API's routes, as API Gateway resources. The CDK API and the local HTTP adapter are both
+ * built from this list, so they cannot disagree about what exists and what needs a token.
+ */
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly resource: string;
+  readonly authorized: boolean;
+}
+
+export const INVOCATIONS_RESOURCE = '/serving-endpoints/{name}/invocations';
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  { method: 'GET', resource: '/ping', authorized: false },
+  { method: 'GET', resource: '/health', authorized: false },
+  { method: 'GET', resource: '/version', authorized: false },
+  { method: 'POST', resource: INVOCATIONS_RESOURCE, authorized: true },
+];
