@@ -1,0 +1,29 @@
+import middy from '@middy/core';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { servingErrors } from '../../src/http/serving-errors.js';
+import { responseHeaders } from '../../src/http/response-headers.js';
+import { requestMetrics } from '../../src/http/request-metrics.js';
+import { router } from '../../src/routes/router.js';
+import { invocationsRoute } from '../../src/routes/invocations.js';
+import { healthRoute, versionRoute } from '../../src/routes/service-info.js';
+import { INVOCATIONS_RESOURCE } from '../../src/shared/routes.js';
+import type { ServingServices } from '../../src/composition/serving-services.js';
+
+/**
+ * The invocations function: one streaming handler for every route of the API.
+ * API Gateway sets streaming per integration, so even buffered JSON answers go through the stream.
+ */
+export function createServingHandler(services: ServingServices) {
+  const { logger, metrics, config } = services;
+  const routes = router({
+    'GET /ping': healthRoute,
+    'GET /health': healthRoute,
+    'GET /version': versionRoute(config),
+    [`POST ${INVOCATIONS_RESOURCE}`]: invocationsRoute({ ...config, pipeline: services.pipeline, metrics }),
+  });
+  return middy(routes, { streamifyResponse: true })
+    .use(logMetrics(metrics.metrics, { captureColdStartMetric: true }))
+    .use(requestMetrics(metrics))
+    .use(responseHeaders())
+    .use(servingErrors({ logger }));
+}

@@ -1,0 +1,146 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createServingHandler } from '../../functions/invocations/app.js';
+import { servingServicesFromEnvironment } from '../composition/serving-services.js';
+import { tokenStoreFromEnvironment } from '../composition/token-store-from-env.js';
+import { tokenAuthorizer } from '../auth/token-authorizer.js';
+import { systemClock } from '../core/ports/clock.js';
+import { EnvVar } from '../shared/env.js';
+import { Defaults } from '../shared/limits.js';
+import { ensureSessionTable } from '../adapters/dynamodb/session-table.js';
+import { openLocalRetrieval } from '../adapters/local/open-local-retrieval.js';
+import { ingestFolder, type IngestSummary } from '../ingest/ingest-folder.js';
+import { startEmbeddedDynamo } from './embedded-dynamodb.js';
+import { createLocalGateway, type StreamingHandler } from './local-gateway.js';
+import { installLocalStreamingRuntime } from './lambda-streaming-runtime.js';
+import { resolveLocalToken, type LocalToken } from './local-token.js';
+
+export interface LocalServerOptions {
+  /** All local state: index, embedded DynamoDB data, token hashes. @default '.rag' */
+  readonly dataDir?: string;
+  /** @default 8080; 0 picks a free port */
+  readonly port?: number;
+  /** @default 'rag' */
+  readonly endpointName?: string;
+  /** The bearer token to accept; otherwise one is read from or written to `<dataDir>/token`. */
+  readonly token?: string;
+  /** Ingested on first start, when the index is still empty. */
+  readonly sampleCorpusDir?: string;
+  /** Keep sessions in memory instead of under the data directory (tests). @default false */
+  readonly inMemorySessions?: boolean;
+  /** Further environment for the serving function, as a Lambda's configuration would set it. */
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalServer {
+  readonly url: string;
+  readonly endpointName: string;
+  readonly token: LocalToken;
+  /** Set when this start ingested the sample corpus. */
+  readonly firstStartIngest?: IngestSummary;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  constructor(port: number, options?: { cause?: unknown }) {
+    super(
+      `Port ${port} on 127.0.0.1 is already in use; stop the other server or start with PORT=<another port>.`,
+      options,
+    );
+    this.name = 'PortInUseError';
+  }
+}
+
+const SESSION_TABLE = 'rag-sessions-local';
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function ingestSampleCorpus(
+  dataDir: string,
+  corpusDir: string,
+  log: (line: string) => void,
+): Promise<IngestSummary> {
+  const { embedder, index } = await openLocalRetrieval(dataDir);
+  log(`First start: ingesting the sample corpus from ${corpusDir} ...`);
+  const summary = await ingestFolder({ dir: corpusDir, source: 'docs', embedder, index });
+  log(`  ${summary.files} files, ${summary.chunks} chunks in ${summary.seconds.toFixed(2)} s`);
+  return summary;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, { cause: error }) : error),
+    );
+    server.listen(port, '127.0.0.1', () => resolvePort((server.address() as AddressInfo).port));
+  });
+}
+
+/**
+ * Starts the embedded services and serves the real handler on 127.0.0.1 behind a local stand-in
+ * for API Gateway (same proxy event, same TOKEN authorizer code, same gateway responses).
+ */
+export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
+  const log = options.log ?? (() => undefined);
+  installLocalStreamingRuntime();
+  const dataDir = resolve(options.dataDir ?? '.rag');
+  const endpointName = options.endpointName ?? Defaults.endpointName;
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+
+  const dynamo = await startEmbeddedDynamo(
+    options.inMemorySessions ? {} : { dataDir: join(dataDir, 'dynamodb') },
+  );
+  try {
+    await ensureSessionTable(dynamo.client, SESSION_TABLE);
+    let firstStartIngest: IngestSummary | undefined;
+    if (options.sampleCorpusDir && !(await exists(join(dataDir, 'index.json')))) {
+      firstStartIngest = await ingestSampleCorpus(dataDir, options.sampleCorpusDir, log);
+    }
+    const environment: NodeJS.ProcessEnv = {
+      ...options.environment,
+      [EnvVar.dataDir]: dataDir,
+      [EnvVar.endpointName]: endpointName,
+      [EnvVar.sessionTable]: SESSION_TABLE,
+      [EnvVar.dynamodbEndpoint]: dynamo.endpoint,
+    };
+    const token = await resolveLocalToken({
+      dataDir,
+      envToken: options.token,
+      store: tokenStoreFromEnvironment(environment),
+      clock: systemClock,
+    });
+    const handler = createServingHandler(await servingServicesFromEnvironment(environment));
+    const server = createLocalGateway({
+      handler: handler as unknown as StreamingHandler,
+      authorizer: tokenAuthorizer(tokenStoreFromEnvironment(environment), systemClock),
+      onError: (error) => log(`unhandled failure: ${(error as Error).stack ?? String(error)}`),
+    });
+    const port = await listen(server, options.port ?? 8080);
+    return {
+      url: `http://127.0.0.1:${port}`,
+      endpointName,
+      token,
+      server,
+      ...(firstStartIngest && { firstStartIngest }),
+      close: async () => {
+        await new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        });
+        await dynamo.close();
+      },
+    };
+  } catch (error) {
+    await dynamo.close();
+    throw error;
+  }
+}

@@ -1,0 +1,77 @@
+import pLimit from 'p-limit';
+import { EndpointNotFoundError } from '../core/errors.js';
+import { withDeadline } from '../core/deadline.js';
+import type { RagPipeline } from '../core/pipeline.js';
+import { parseInvocation, type RecordsInvocation } from '../core/protocol/invocation-request.js';
+import { parseJsonObjectBody } from '../core/protocol/request-body.js';
+import { toWirePrediction } from '../core/protocol/response.js';
+import { BadRequestError } from '../core/errors.js';
+import { principalFromEvent, requireScope, type Principal } from '../auth/principal.js';
+import {
+  header,
+  jsonResponse,
+  type HttpResponse,
+  type LambdaContext,
+  type ProxyEvent,
+} from '../http/types.js';
+import type { ServingMetrics } from '../observability/serving-metrics.js';
+
+export interface InvocationsRouteOptions {
+  readonly pipeline: RagPipeline;
+  readonly endpointName: string;
+  readonly metrics: ServingMetrics;
+  /** Upper bound of a request's time budget; the Lambda's remaining time may shorten it. */
+  readonly requestTimeoutMs: number;
+  /** Records of one batch answered at once. */
+  readonly batchConcurrency: number;
+}
+
+/** Time kept back from the Lambda's remaining time so an error response can still be written. */
+const RESPONSE_MARGIN_MS = 500;
+
+/** `POST /serving-endpoints/{name}/invocations`: parse, answer each record (bounded concurrency), keep order. */
+export function invocationsRoute(options: InvocationsRouteOptions) {
+  const limit = pLimit(options.batchConcurrency);
+
+  const answerRecords = (invocation: RecordsInvocation, principal: Principal, signal: AbortSignal) =>
+    Promise.all(
+      invocation.records.map((record) =>
+        limit(async () => {
+          const answer = await options.pipeline.answer({
+            query: record.query,
+            ...(record.sessionId !== undefined && { sessionId: record.sessionId }),
+            principal: principal.id,
+            params: invocation.params,
+            ...(principal.namespace !== undefined && { namespace: principal.namespace }),
+            abortSignal: signal,
+          });
+          options.metrics.recordAnswer(answer);
+          return toWirePrediction(answer, invocation.params.returnTrace);
+        }),
+      ),
+    );
+
+  return async (event: ProxyEvent, context: LambdaContext): Promise<HttpResponse> => {
+    const principal = principalFromEvent(event);
+    const name = event.pathParameters?.name ?? '';
+    if (name !== options.endpointName) throw new EndpointNotFoundError(name);
+    requireScope(principal, 'invoke');
+    const body = parseJsonObjectBody({
+      body: event.body,
+      isBase64Encoded: event.isBase64Encoded,
+      contentType: header(event, 'content-type'),
+    });
+    const invocation = parseInvocation(body);
+    if (invocation.kind === 'chat') {
+      throw new BadRequestError(
+        `Chat-style 'messages' requests are not served by this endpoint version; use an MLflow input format.`,
+      );
+    }
+    const remaining = context.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
+    const budgetMs = Math.max(1, Math.min(options.requestTimeoutMs, remaining - RESPONSE_MARGIN_MS));
+    const predictions = await withDeadline(budgetMs, (signal) =>
+      answerRecords(invocation, principal, signal),
+    );
+    return jsonResponse(200, { predictions });
+  };
+}
