@@ -1,0 +1,369 @@
+/**
+ * Stage configuration (DESIGN 6): everything that differs between dev, qa and prod lives here,
+ * typed and validated before a single construct is created. `bin/app.ts` picks one with
+ * `-c stage=<dev|qa|prod>`.
+ */
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import * as z from 'zod';
+import { DEFAULT_SESSION_TTL_DAYS } from '../../src/shared/sessions.js';
+
+export const STAGE_NAMES = ['dev', 'qa', 'prod'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+
+/** What happens to stateful resources (tables, log groups) when their stack is deleted. */
+export type DataRemovalPolicy = 'retain' | 'destroy';
+
+/** The invocations function: sizing, time budget and (prod) provisioned throughput. */
+export interface InvocationsConfig {
+  /** Lambda memory in MB (128–10240); CPU scales with it, 1769 MB is one full vCPU. */
+  readonly memorySizeMb: number;
+  /** Lambda timeout in seconds (1–900). */
+  readonly timeoutSeconds: number;
+  /** Time budget of one request inside the function, in ms; must end before the Lambda timeout. */
+  readonly requestTimeoutMs: number;
+  /**
+   * Provisioned concurrency on the live alias, autoscaled between min and max (Databricks
+   * provisioned throughput). Absent means on-demand only (scale to zero).
+   */
+  readonly provisionedConcurrency?: { readonly min: number; readonly max: number };
+}
+
+/** Settings shared by every table of the stateful stack (sessions, tokens, usage counters). */
+export interface TablesConfig {
+  /** `retain` keeps tables when their stack is deleted; `destroy` is allowed on dev only. */
+  readonly removalPolicy: DataRemovalPolicy;
+  /** DynamoDB point-in-time recovery (35 days of continuous backups). Required on prod. */
+  readonly pointInTimeRecovery: boolean;
+  /** DynamoDB deletion protection: the table cannot be deleted until it is switched off. */
+  readonly deletionProtection: boolean;
+}
+
+/** API Gateway stage throttling (steady-state requests per second and burst bucket size). */
+export interface ApiConfig {
+  readonly throttlingRateLimit: number;
+  readonly throttlingBurstLimit: number;
+}
+
+/** Alarm thresholds and the e-mail subscribers of the stage's alarm topic (DESIGN 5). */
+export interface AlarmsConfig {
+  /** E-mail addresses subscribed to the stage's SNS alarm topic. */
+  readonly emailSubscribers: readonly string[];
+  /** Length of one alarm evaluation period in minutes. */
+  readonly periodMinutes: number;
+  /** Alarm when server errors exceed this percentage of requests in a period. */
+  readonly serverErrorRatePercent: number;
+  /** Alarm when the p99 request latency exceeds this many milliseconds in a period. */
+  readonly p99LatencyMs: number;
+  /** Alarm when guardrail interventions in a period reach this count. */
+  readonly guardrailInterventions: number;
+  /** Alarm when throttled requests in a period reach this count. */
+  readonly throttles: number;
+}
+
+/**
+ * Bedrock model ids. Each may be a foundation-model id (`amazon.titan-embed-text-v2:0`) or a
+ * cross-region inference profile id (`us.anthropic...`); for a profile, IAM must allow the
+ * profile and the foundation model in every region it routes to (DESIGN 6).
+ */
+export interface ModelsConfig {
+  readonly embeddingModelId: string;
+  readonly generationModelId: string;
+}
+
+/** Bedrock guardrail applied to input and output. */
+export interface GuardrailConfig {
+  /** Guardrail id (lowercase letters and digits) or ARN. `placeholder` until the guardrail exists. */
+  readonly id: string;
+  /** `DRAFT` or a published version number. */
+  readonly version: string;
+}
+
+/** Pinecone index for retrieval; the API key is read from Secrets Manager, never from env values. */
+export interface PineconeConfig {
+  readonly indexName: string;
+  /** Default namespace; tenants get their own namespace. */
+  readonly namespace: string;
+  /** Name of the Secrets Manager secret that holds the Pinecone API key. */
+  readonly apiKeySecretName: string;
+}
+
+export interface StageConfig {
+  readonly stage: StageName;
+  /** AWS region. @default the CLI's region (`CDK_DEFAULT_REGION`) */
+  readonly region?: string;
+  /** 12-digit AWS account id. @default the CLI's account (`CDK_DEFAULT_ACCOUNT`), if any */
+  readonly account?: string;
+  /** Name in `/serving-endpoints/{name}/invocations`. */
+  readonly endpointName: string;
+  /** Protect the stage's stacks from `cdk destroy` / stack deletion. */
+  readonly terminationProtection: boolean;
+  readonly invocations: InvocationsConfig;
+  /** Retention of the functions' CloudWatch log groups, in days (a value CloudWatch accepts). */
+  readonly logRetentionDays: RetentionDays;
+  readonly tables: TablesConfig;
+  readonly sessions: {
+    /** Days a conversation turn lives after it is written (DynamoDB TTL). */
+    readonly ttlDays: number;
+  };
+  readonly api: ApiConfig;
+  readonly alarms: AlarmsConfig;
+  readonly models: ModelsConfig;
+  readonly guardrail: GuardrailConfig;
+  readonly pinecone: PineconeConfig;
+}
+
+const TITAN_EMBED_V2 = 'amazon.titan-embed-text-v2:0';
+
+/** The stage definitions. Edit here; `getStageConfig` validates them on every synth. */
+export const STAGES: Readonly<Record<StageName, StageConfig>> = {
+  dev: {
+    stage: 'dev',
+    // No region: a developer deploys dev to the region of their CLI profile.
+    endpointName: 'rag',
+    terminationProtection: false,
+    invocations: { memorySizeMb: 1024, timeoutSeconds: 30, requestTimeoutMs: 25_000 },
+    logRetentionDays: 7,
+    tables: { removalPolicy: 'destroy', pointInTimeRecovery: false, deletionProtection: false },
+    sessions: { ttlDays: 7 },
+    api: { throttlingRateLimit: 10, throttlingBurstLimit: 20 },
+    alarms: {
+      emailSubscribers: [],
+      periodMinutes: 5,
+      serverErrorRatePercent: 10,
+      p99LatencyMs: 15_000,
+      guardrailInterventions: 50,
+      throttles: 50,
+    },
+    models: { embeddingModelId: TITAN_EMBED_V2, generationModelId: 'us.amazon.nova-lite-v1:0' },
+    guardrail: { id: 'placeholder', version: 'DRAFT' },
+    pinecone: {
+      indexName: 'rag-serving-dev',
+      namespace: 'default',
+      apiKeySecretName: 'rag-serving/dev/pinecone-api-key',
+    },
+  },
+  qa: {
+    stage: 'qa',
+    region: 'us-east-1',
+    endpointName: 'rag',
+    terminationProtection: false,
+    invocations: { memorySizeMb: 1769, timeoutSeconds: 30, requestTimeoutMs: 25_000 },
+    logRetentionDays: 30,
+    tables: { removalPolicy: 'retain', pointInTimeRecovery: false, deletionProtection: false },
+    sessions: { ttlDays: DEFAULT_SESSION_TTL_DAYS },
+    api: { throttlingRateLimit: 25, throttlingBurstLimit: 50 },
+    alarms: {
+      emailSubscribers: [],
+      periodMinutes: 5,
+      serverErrorRatePercent: 5,
+      p99LatencyMs: 12_000,
+      guardrailInterventions: 25,
+      throttles: 25,
+    },
+    models: {
+      embeddingModelId: TITAN_EMBED_V2,
+      generationModelId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0',
+    },
+    guardrail: { id: 'placeholder', version: 'DRAFT' },
+    pinecone: {
+      indexName: 'rag-serving-qa',
+      namespace: 'default',
+      apiKeySecretName: 'rag-serving/qa/pinecone-api-key',
+    },
+  },
+  prod: {
+    stage: 'prod',
+    region: 'us-east-1',
+    endpointName: 'rag',
+    terminationProtection: true,
+    invocations: {
+      memorySizeMb: 1769,
+      timeoutSeconds: 30,
+      requestTimeoutMs: 25_000,
+      provisionedConcurrency: { min: 2, max: 20 },
+    },
+    logRetentionDays: 90,
+    tables: { removalPolicy: 'retain', pointInTimeRecovery: true, deletionProtection: true },
+    sessions: { ttlDays: DEFAULT_SESSION_TTL_DAYS },
+    api: { throttlingRateLimit: 100, throttlingBurstLimit: 200 },
+    alarms: {
+      emailSubscribers: [],
+      periodMinutes: 5,
+      serverErrorRatePercent: 1,
+      p99LatencyMs: 10_000,
+      guardrailInterventions: 10,
+      throttles: 10,
+    },
+    models: {
+      embeddingModelId: TITAN_EMBED_V2,
+      generationModelId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0',
+    },
+    guardrail: { id: 'placeholder', version: '1' },
+    pinecone: {
+      indexName: 'rag-serving-prod',
+      namespace: 'default',
+      apiKeySecretName: 'rag-serving/prod/pinecone-api-key',
+    },
+  },
+};
+
+const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number');
+
+const int = (min: number, max: number, unit = '') =>
+  z
+    .number()
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}${unit}`)
+    .max(max, `must be at most ${max}${unit}`);
+
+/** Bedrock model or inference profile id: optional geography prefix, `provider.model[:version]`. */
+const MODEL_ID = /^(?:(?:us|us-gov|eu|apac|jp|au|ca|global)\.)?[a-z0-9-]+\.[A-Za-z0-9._:-]+$/;
+const GUARDRAIL_ID = /^(?:[a-z0-9]{1,64}|arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:guardrail\/[a-z0-9]+)$/;
+
+const stageConfigSchema = z
+  .strictObject({
+    stage: z.enum(STAGE_NAMES),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(?:-[a-z]+)+-\d$/, 'must be an AWS region code such as us-east-1')
+      .optional(),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
+    endpointName: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/,
+        'must be 1-63 letters, digits, - or _, starting alphanumeric',
+      ),
+    terminationProtection: z.boolean(),
+    invocations: z.strictObject({
+      memorySizeMb: int(128, 10_240, ' MB'),
+      timeoutSeconds: int(1, 900, ' s'),
+      requestTimeoutMs: int(1_000, 899_000, ' ms'),
+      provisionedConcurrency: z
+        .strictObject({ min: int(1, 10_000), max: int(1, 10_000) })
+        .refine((pc) => pc.max >= pc.min, { message: 'max must be at least min', path: ['max'] })
+        .optional(),
+    }),
+    logRetentionDays: z.custom<RetentionDays>(
+      (v) => RETENTION_DAYS.includes(v as RetentionDays),
+      `must be one of the CloudWatch retention values: ${RETENTION_DAYS.join(', ')}`,
+    ),
+    tables: z.strictObject({
+      removalPolicy: z.enum(['retain', 'destroy']),
+      pointInTimeRecovery: z.boolean(),
+      deletionProtection: z.boolean(),
+    }),
+    sessions: z.strictObject({ ttlDays: int(1, 365, ' days') }),
+    api: z.strictObject({
+      throttlingRateLimit: z.number().positive('must be greater than 0').max(10_000, 'must be at most 10000'),
+      throttlingBurstLimit: int(1, 5_000),
+    }),
+    alarms: z.strictObject({
+      emailSubscribers: z.array(z.email('must be an e-mail address')).readonly(),
+      periodMinutes: int(1, 60, ' minutes'),
+      serverErrorRatePercent: z.number().gt(0, 'must be greater than 0').max(100, 'must be at most 100'),
+      p99LatencyMs: int(1, 900_000, ' ms'),
+      guardrailInterventions: int(1, 1_000_000),
+      throttles: int(1, 1_000_000),
+    }),
+    models: z.strictObject({
+      embeddingModelId: z.string().regex(MODEL_ID, 'must be a Bedrock model or inference profile id'),
+      generationModelId: z.string().regex(MODEL_ID, 'must be a Bedrock model or inference profile id'),
+    }),
+    guardrail: z.strictObject({
+      id: z.string().regex(GUARDRAIL_ID, 'must be a guardrail id (lowercase letters and digits) or ARN'),
+      version: z.string().regex(/^(?:DRAFT|[1-9]\d{0,7})$/, "must be 'DRAFT' or a version number"),
+    }),
+    pinecone: z.strictObject({
+      indexName: z
+        .string()
+        .regex(/^[a-z0-9](?:[a-z0-9-]{0,43}[a-z0-9])?$/, 'must be 1-45 lowercase letters, digits or -'),
+      namespace: z
+        .string()
+        .regex(/^[\x21-\x7e]{1,512}$/, 'must be 1-512 printable characters without spaces'),
+      apiKeySecretName: z
+        .string()
+        .regex(
+          /^[A-Za-z0-9/_+=.@-]{1,512}$/,
+          'must be a Secrets Manager secret name (letters, digits, /_+=.@-)',
+        ),
+    }),
+  })
+  .superRefine((config, ctx) => {
+    if (config.invocations.requestTimeoutMs >= config.invocations.timeoutSeconds * 1000) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['invocations', 'requestTimeoutMs'],
+        message: `must be below the Lambda timeout (${config.invocations.timeoutSeconds * 1000} ms) so the handler can answer 504 itself`,
+      });
+    }
+    if (config.tables.removalPolicy === 'destroy' && config.stage !== 'dev') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tables', 'removalPolicy'],
+        message: `'destroy' is allowed on stage dev only; use 'retain' on ${config.stage}`,
+      });
+    }
+    if (config.stage === 'prod' && !config.tables.pointInTimeRecovery) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tables', 'pointInTimeRecovery'],
+        message: 'must be true on prod',
+      });
+    }
+  });
+
+// Compile-time check that the schema produces exactly what the interface promises.
+const _schemaMatchesInterface: z.ZodType<StageConfig> = stageConfigSchema;
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const key = issue.path.join('.') || '(root)';
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => `'${k}'`).join(', ');
+    return `${key === '(root)' ? '' : `${key}: `}unknown key ${keys}`;
+  }
+  const got = 'input' in issue && issue.input !== undefined ? ` (got ${JSON.stringify(issue.input)})` : '';
+  return `${key} ${issue.message}${got}`;
+}
+
+/**
+ * Validates a stage configuration. Throws an Error that names every offending key and what is
+ * allowed, e.g. `Invalid configuration for stage 'prod': invocations.memorySizeMb must be at most 10240 MB (got 20000)`.
+ */
+export function parseStageConfig(input: unknown): StageConfig {
+  const result = stageConfigSchema.safeParse(input, { reportInput: true });
+  if (!result.success) {
+    const stage =
+      typeof input === 'object' && input !== null && 'stage' in input ? String(input.stage) : 'unknown';
+    const problems = result.error.issues.map(describeIssue).join('; ');
+    throw new Error(`Invalid configuration for stage '${stage}': ${problems}`);
+  }
+  return result.data;
+}
+
+export function isStageName(name: unknown): name is StageName {
+  return typeof name === 'string' && (STAGE_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * Returns the validated configuration of a stage.
+ * @throws Error `Unknown stage 'foo': use one of dev, qa, prod` for a name that is not a stage.
+ */
+export function getStageConfig(
+  stage: unknown,
+  stages: Readonly<Record<StageName, StageConfig>> = STAGES,
+): StageConfig {
+  if (!isStageName(stage)) {
+    throw new Error(`Unknown stage '${String(stage)}': use one of ${STAGE_NAMES.join(', ')}`);
+  }
+  const config = parseStageConfig(stages[stage]);
+  if (config.stage !== stage) {
+    throw new Error(
+      `Invalid configuration for stage '${stage}': stage must be '${stage}' (got '${config.stage}')`,
+    );
+  }
+  return config;
+}
