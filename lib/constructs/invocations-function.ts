@@ -7,19 +7,13 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EnvVar } from '../../src/shared/env.js';
+import { INVOCATIONS_BUNDLING, INVOCATIONS_NODE_OPTIONS } from './invocations-bundling.js';
 import { Defaults } from '../../src/shared/limits.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../src/shared/metrics.js';
 import { DEFAULT_SESSION_TTL_DAYS } from '../../src/shared/sessions.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEFAULT_ENTRY = fileURLToPath(new URL('../../functions/invocations/handler.ts', import.meta.url));
-
-/**
- * esbuild emits ESM, but bundled CommonJS dependencies still call `require` for Node built-ins.
- * The alias avoids clashing with a bundled module's own top-level `createRequire` import.
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __ragCreateRequire } from 'node:module'; const require = __ragCreateRequire(import.meta.url);";
 
 export interface InvocationsFunctionProps {
   /** The session table; the function gets read/write access to this table only. */
@@ -133,21 +127,9 @@ export class InvocationsFunction extends Construct {
         ...(props.version === undefined ? {} : { [EnvVar.version]: props.version }),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        // Stack traces point into the TypeScript sources (the bundle ships an external .map file).
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: INVOCATIONS_NODE_OPTIONS,
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        // Error classes set `name` from `new.target.name`; keep it readable in logs.
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-        bundleAwsSDK: true,
-        forceDockerBundling: false,
-      },
+      bundling: INVOCATIONS_BUNDLING,
     });
 
     props.sessionTable.grantReadWriteData(this.function);
