@@ -1,0 +1,49 @@
+/**
+ * `npm run bench`: every benchmark, each in a process of its own (so one's heap, JIT state and
+ * embedded servers cannot disturb the next), then one table of all figures from latest.json.
+ */
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { readResults, renderTable, RESULTS_FILE, summaryLine, type Section } from './support/report.js';
+
+/** In the order of the issue; the name is also the npm script `bench:<name>`. */
+export const BENCHMARKS = [
+  'cold-start',
+  'handler-overhead',
+  'batch-scaling',
+  'streaming',
+  'retrieval',
+  'throughput',
+] as const;
+
+function runScript(name: string): Promise<number | null> {
+  const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+}
+
+const started = performance.now();
+await rm(RESULTS_FILE, { force: true });
+const failed: string[] = [];
+for (const name of BENCHMARKS) {
+  console.log(`\n=== ${name}`);
+  if ((await runScript(name)) !== 0) failed.push(name);
+}
+
+const results = await readResults();
+const sections: Section[] = BENCHMARKS.flatMap((name) => results?.sections[name] ?? []);
+const minutes = (performance.now() - started) / 60_000;
+console.log(
+  `\n=== All benchmarks (${minutes.toFixed(1)} min, node ${process.version}; ratios are measured within one run)\n`,
+);
+console.log(renderTable(sections));
+console.log(`\n${summaryLine(sections)}`);
+console.log(`Written to ${RESULTS_FILE}`);
+if (failed.length > 0) {
+  console.error(`Failed: ${failed.join(', ')}`);
+  process.exitCode = 1;
+}
