@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HTMLElement, TextNode, parse as parseHtml } from 'node-html-parser';
 import type { Node as HtmlNode } from 'node-html-parser';
+import { countWords } from '../adapters/local/words.js';
 import type { Chunk } from '../core/ports/types.js';
 
 /**
@@ -493,12 +494,6 @@ function splitSentences(text: string): string[] {
     .split(/(?<=[.!?])\s+(?=["'([`]?[\p{Lu}\p{N}])/u)
     .map((sentence) => sentence.trim())
     .filter((sentence) => sentence !== '');
-}
-
-function countWords(text: string): number {
-  let count = 0;
-  for (const piece of text.split(/\s+/)) if (piece !== '') count++;
-  return count;
 }
 
 // ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import type {
 } from '../../core/ports/generator.js';
 import type { RetrievedChunk, Turn } from '../../core/ports/types.js';
 import { tokenize } from './tokenizer.js';
+import { countWords } from './words.js';
 
 /**
  * A generator that needs no model: it answers with the passage sentences that best cover the
@@ -72,10 +73,6 @@ const MAX_CONTEXT_TERMS = 8;
 function wordBudget(maxTokens: number | undefined): number {
   if (maxTokens === undefined || !Number.isFinite(maxTokens)) return DEFAULT_MAX_WORDS;
   return Math.max(1, Math.floor(maxTokens));
-}
-
-function countWords(text: string): number {
-  return text.split(/\s+/).filter(Boolean).length;
 }
 
 // ---------------------------------------------------------------------------------------------
