@@ -1,5 +1,6 @@
 import type { EmbedOptions, EmbedResult, Embedder } from '../../core/ports/embedder.js';
 import { tokenize } from './tokenizer.js';
+import { normOf } from './vector-norm.js';
 import { countWords } from './words.js';
 
 export { countWords };
@@ -120,9 +121,7 @@ function sublinear(count: number): number {
 }
 
 function normalized(vector: Float64Array): number[] {
-  let sumOfSquares = 0;
-  for (const value of vector) sumOfSquares += value * value;
-  const norm = Math.sqrt(sumOfSquares);
+  const norm = normOf(vector);
   return Array.from(vector, (value) => (norm === 0 ? 0 : value / norm));
 }
 
