@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { readResults, renderTable, RESULTS_FILE, summaryLine, type Section } from './support/report.js';
 
@@ -37,8 +38,9 @@ for (const name of BENCHMARKS) {
 const results = await readResults();
 const sections: Section[] = BENCHMARKS.flatMap((name) => results?.sections[name] ?? []);
 const minutes = (performance.now() - started) / 60_000;
+const load = (loadavg()[0] ?? 0).toFixed(1);
 console.log(
-  `\n=== All benchmarks (${minutes.toFixed(1)} min, node ${process.version}; ratios are measured within one run)\n`,
+  `\n=== All benchmarks (${minutes.toFixed(1)} min, node ${process.version}, load average ${load} on ${availableParallelism()} cores; ratios are measured within one run)\n`,
 );
 console.log(renderTable(sections));
 console.log(`\n${summaryLine(sections)}`);

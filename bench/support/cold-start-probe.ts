@@ -17,7 +17,8 @@ globalThis.awslambda ??= {
 const started = performance.now();
 const { handler } = await import(bundle);
 const initMs = performance.now() - started;
-const result = { initMs };
+const cpuMs = () => { const { user, system } = process.cpuUsage(); return (user + system) / 1000; };
+const result = { initMs, initCpuMs: cpuMs() };
 if (mode === 'first-request') {
   const { Writable } = await import('node:stream');
   const chunks = [];
@@ -33,15 +34,24 @@ if (mode === 'first-request') {
   await handler(JSON.parse(eventJson), stream, context);
   await finished;
   result.firstRequestMs = performance.now() - requestStarted;
+  result.firstRequestCpuMs = cpuMs();
   result.statusCode = preludes.get(stream)?.statusCode ?? 200;
   result.body = Buffer.concat(chunks).toString('utf8').slice(0, 2000);
 }
 process.stdout.write('\\nBENCH_RESULT ' + JSON.stringify(result) + '\\n', () => process.exit(0));
 `;
 
+/** The baseline's CPU time: node started, ran nothing, reports. */
+export const BASELINE_CPU_SOURCE = `const { user, system } = process.cpuUsage();
+process.stdout.write('BENCH_RESULT ' + JSON.stringify({ initMs: 0, initCpuMs: (user + system) / 1000 }) + '\\n');`;
+
 export interface ProbeResult {
   readonly initMs: number;
+  /** CPU time (user + system) of the whole process until init ended: robust to a busy machine. */
+  readonly initCpuMs: number;
   readonly firstRequestMs?: number;
+  /** CPU time of the whole process until the first response ended. */
+  readonly firstRequestCpuMs?: number;
   readonly statusCode?: number;
   readonly body?: string;
 }

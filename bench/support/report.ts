@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +22,8 @@ export interface Figure {
   readonly goal?: Goal;
   /** Said beside the figure, e.g. what it was measured against. */
   readonly note?: string;
+  /** Why the figure could not be measured in this run; it is then reported as `not run`. */
+  readonly notRun?: string;
 }
 
 export interface Section {
@@ -45,9 +47,10 @@ export interface ResultsFile {
   readonly sections: Readonly<Record<string, RecordedSection>>;
 }
 
-export type Verdict = 'pass' | 'miss' | 'info';
+export type Verdict = 'pass' | 'miss' | 'info' | 'not run';
 
 export function verdictOf(figure: Figure): Verdict {
+  if (figure.notRun !== undefined) return 'not run';
   if (!figure.goal) return 'info';
   if (!Number.isFinite(figure.value)) return 'miss';
   return figure.goal.op === '<='
@@ -89,7 +92,10 @@ export function renderTable(sections: readonly Section[]): string {
   const rows = [['Benchmark', 'Figure', 'Value', 'Goal', 'Result']];
   for (const section of sections) {
     for (const figure of section.figures) {
-      const value = formatValue(figure.value, figure.unit) + (figure.note ? ` (${figure.note})` : '');
+      const value =
+        figure.notRun !== undefined
+          ? `not measured: ${figure.notRun}`
+          : formatValue(figure.value, figure.unit) + (figure.note ? ` (${figure.note})` : '');
       rows.push([section.title, figure.figure, value, formatGoal(figure), verdictOf(figure)]);
     }
   }
@@ -106,7 +112,11 @@ export function renderTable(sections: readonly Section[]): string {
 export function summaryLine(sections: readonly Section[]): string {
   const verdicts = sections.flatMap((section) => section.figures.map(verdictOf));
   const count = (verdict: Verdict) => verdicts.filter((v) => v === verdict).length;
-  return `${count('pass')} goals met, ${count('miss')} missed, ${count('info')} figures for information`;
+  const notRun = count('not run');
+  return (
+    `${count('pass')} goals met, ${count('miss')} missed, ${count('info')} figures for information` +
+    (notRun > 0 ? `, ${notRun} not run` : '')
+  );
 }
 
 function gitCommit(): string {
@@ -124,6 +134,8 @@ export function machineDescription(): Record<string, string | number> {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: availableParallelism(),
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    // Other work on the machine moves absolute times; the ratios are measured within one run.
+    loadAverage1m: Number((loadavg()[0] ?? 0).toFixed(2)),
     commit: gitCommit(),
   };
 }
