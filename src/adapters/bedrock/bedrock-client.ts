@@ -1,4 +1,5 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { awsClientConfig } from '../aws/client-config.js';
 
 export interface BedrockClientOptions {
@@ -6,12 +7,21 @@ export interface BedrockClientOptions {
   readonly endpoint?: string;
   /** @default the Lambda's region (AWS_REGION) */
   readonly region?: string;
-  /**
-   * Attempts per call, the first included. The SDK's standard strategy retries throttling and
-   * transient errors with jittered exponential backoff, and stops at the request's abort signal.
-   * @default 3
-   */
+  /** Attempts per call, the first included. @default 3 */
   readonly maxAttempts?: number;
+  /** The first retry waits up to this long, each later one up to twice as long. @default 200 */
+  readonly retryBaseDelayMs?: number;
+  /** No retry waits longer than this. @default 2000 */
+  readonly retryMaxDelayMs?: number;
+}
+
+/**
+ * Full-jitter exponential backoff: a random wait in [0, min(max, base · 2^(attempt-1))]. The SDK
+ * retries throttling, transient and 5xx errors with it and stops waiting as soon as the call's
+ * abort signal fires, so attempts end at the request's deadline.
+ */
+export function jitteredBackoff(baseMs: number, maxMs: number): (attempt: number) => number {
+  return (attempt) => Math.random() * Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
 }
 
 /**
@@ -22,7 +32,9 @@ export interface BedrockClientOptions {
 export function bedrockRuntimeClient(options: BedrockClientOptions = {}): BedrockRuntimeClient {
   return new BedrockRuntimeClient({
     ...awsClientConfig(options),
-    maxAttempts: options.maxAttempts ?? 3,
-    retryMode: 'standard',
+    retryStrategy: new ConfiguredRetryStrategy(
+      options.maxAttempts ?? 3,
+      jitteredBackoff(options.retryBaseDelayMs ?? 200, options.retryMaxDelayMs ?? 2000),
+    ),
   });
 }
