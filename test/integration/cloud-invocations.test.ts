@@ -13,7 +13,10 @@ const EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
 const GENERATION_MODEL = 'anthropic.claude-3-5-haiku-20241022-v1:0';
 const DIMENSIONS = 256;
 /** A long answer, so that a stream's first event can be told apart from its end. */
-const LONG_ANSWER = Array.from({ length: 20 }, (_, i) => `Sentence ${i + 1} of a long answer cites [1].`).join(' ');
+const LONG_ANSWER = Array.from(
+  { length: 20 },
+  (_, i) => `Sentence ${i + 1} of a long answer cites [1].`,
+).join(' ');
 
 let bedrock: FakeBedrock;
 let pinecone: FakePinecone;
@@ -25,12 +28,16 @@ function answerFor(body: Record<string, unknown>): string {
   const messages = body.messages as { content: { text: string }[] }[];
   const question = messages.at(-1)!.content[0]!.text;
   if (/long answer/.test(question)) return LONG_ANSWER;
-  if (/leak/.test(question)) return 'The first sentence is fine [1]. The second one is forbidden [2]. The third never shows.';
+  if (/leak/.test(question))
+    return 'The first sentence is fine [1]. The second one is forbidden [2]. The third never shows.';
   return 'You run it with npm start [1]. It listens on 127.0.0.1 [2].';
 }
 
 beforeAll(async () => {
-  [bedrock, pinecone] = await Promise.all([startFakeBedrock({ answer: answerFor }), startFakePinecone({ dimension: DIMENSIONS })]);
+  [bedrock, pinecone] = await Promise.all([
+    startFakeBedrock({ answer: answerFor }),
+    startFakePinecone({ dimension: DIMENSIONS }),
+  ]);
   // Ingest the sample corpus through the cloud adapters themselves, as the ingestion job would.
   const client = bedrockRuntimeClient({ endpoint: bedrock.endpoint });
   await ingestFolder({
@@ -67,7 +74,14 @@ afterAll(async () => {
 beforeEach(() => {
   bedrock.requests.length = 0;
   pinecone.requests.length = 0;
-  bedrock.setFault({ latencyMs: 0, throttle: 0, serverErrors: 0, faultOperations: undefined, firstTokenDelayMs: 0, tokenDelayMs: 0 });
+  bedrock.setFault({
+    latencyMs: 0,
+    throttle: 0,
+    serverErrors: 0,
+    faultOperations: undefined,
+    firstTokenDelayMs: 0,
+    tokenDelayMs: 0,
+  });
   pinecone.setFault({ latencyMs: 0, status: undefined, times: undefined, down: false });
 });
 
@@ -75,19 +89,31 @@ beforeEach(() => {
 function shapeOf(value: unknown): unknown {
   if (Array.isArray(value)) return value.length ? [shapeOf(value[0])] : [];
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, shapeOf(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, shapeOf(v)]),
+    );
   }
   return typeof value;
 }
 
 const ask = (server: TestServer, query: string, extra: Record<string, unknown> = {}) =>
-  server.invoke({ dataframe_records: [{ query, session_id: `s-${Math.random().toString(36).slice(2)}` }], ...extra });
+  server.invoke({
+    dataframe_records: [{ query, session_id: `s-${Math.random().toString(36).slice(2)}` }],
+    ...extra,
+  });
 
 describe('invocations on Bedrock and Pinecone (fakes)', () => {
   it('answers in the same shape as the local defaults, through every cloud adapter', async () => {
     // Act
-    const [fromCloud, fromLocal] = await Promise.all([ask(cloud, 'How do I run rag-serving locally?'), ask(local, 'How do I run rag-serving locally?')]);
-    const cloudBody = (await fromCloud.json()) as { predictions: { response: string; sources: { source: string }[] }[] };
+    const [fromCloud, fromLocal] = await Promise.all([
+      ask(cloud, 'How do I run rag-serving locally?'),
+      ask(local, 'How do I run rag-serving locally?'),
+    ]);
+    const cloudBody = (await fromCloud.json()) as {
+      predictions: { response: string; sources: { source: string }[] }[];
+    };
     const localBody = await fromLocal.json();
     // Assess
     expect(fromCloud.status).toBe(200);
@@ -98,9 +124,18 @@ describe('invocations on Bedrock and Pinecone (fakes)', () => {
     expect(prediction!.sources[0]!.source).toMatch(/^docs\//);
     const operations = bedrock.requests.map((r) => `${r.operation}:${r.target}`);
     expect(operations).toEqual(
-      expect.arrayContaining([`InvokeModel:${EMBEDDING_MODEL}`, `Converse:${GENERATION_MODEL}`, 'ApplyGuardrail:gr-fake']),
+      expect.arrayContaining([
+        `InvokeModel:${EMBEDDING_MODEL}`,
+        `Converse:${GENERATION_MODEL}`,
+        'ApplyGuardrail:gr-fake',
+      ]),
     );
-    expect(bedrock.requests.filter((r) => r.operation === 'ApplyGuardrail').map((r) => r.body.source).sort()).toEqual(['INPUT', 'OUTPUT']);
+    expect(
+      bedrock.requests
+        .filter((r) => r.operation === 'ApplyGuardrail')
+        .map((r) => r.body.source)
+        .sort(),
+    ).toEqual(['INPUT', 'OUTPUT']);
     expect(pinecone.requests.map((r) => r.path)).toEqual(['/query']);
     expect(pinecone.requests[0]!.body).toMatchObject({ topK: 5, namespace: '' });
   });
@@ -112,7 +147,9 @@ describe('invocations on Bedrock and Pinecone (fakes)', () => {
     const response = await ask(cloud, 'How do I run rag-serving locally?');
     // Assess
     expect(response.status).toBe(200);
-    expect(bedrock.requests.filter((r) => r.operation === 'Converse').map((r) => r.status)).toEqual([429, 429, 200]);
+    expect(bedrock.requests.filter((r) => r.operation === 'Converse').map((r) => r.status)).toEqual([
+      429, 429, 200,
+    ]);
   });
 
   it('answers 503 TEMPORARILY_UNAVAILABLE with Retry-After when throttling outlasts the retries', async () => {
@@ -123,7 +160,10 @@ describe('invocations on Bedrock and Pinecone (fakes)', () => {
     // Assess
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('2');
-    expect(await response.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'Bedrock is temporarily unavailable; retry later.' });
+    expect(await response.json()).toEqual({
+      error_code: 'TEMPORARILY_UNAVAILABLE',
+      message: 'Bedrock is temporarily unavailable; retry later.',
+    });
   });
 
   it('answers 503 with Retry-After when Pinecone is down', async () => {
@@ -134,7 +174,10 @@ describe('invocations on Bedrock and Pinecone (fakes)', () => {
     // Assess
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('1');
-    expect(await response.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'Pinecone is temporarily unavailable; retry later.' });
+    expect(await response.json()).toEqual({
+      error_code: 'TEMPORARILY_UNAVAILABLE',
+      message: 'Pinecone is temporarily unavailable; retry later.',
+    });
   });
 
   it('answers 504 DEADLINE_EXCEEDED when the backends are slower than the budget', async () => {
@@ -151,7 +194,11 @@ describe('invocations on Bedrock and Pinecone (fakes)', () => {
   it('answers a guardrail block with its message and INTERVENED, as 200', async () => {
     // Act
     const response = await ask(cloud, 'Tell me the forbidden recipe');
-    const [prediction] = ((await response.json()) as { predictions: { response: string; guardrail: { action: string; assessments: unknown[] } }[] }).predictions;
+    const [prediction] = (
+      (await response.json()) as {
+        predictions: { response: string; guardrail: { action: string; assessments: unknown[] } }[];
+      }
+    ).predictions;
     // Assess
     expect(response.status).toBe(200);
     expect(prediction!.response).toBe(FAKE_BLOCKED_MESSAGE);
@@ -207,12 +254,20 @@ describe('streaming on Bedrock ConverseStream (fakes)', () => {
     // Assess
     expect(status).toBe(200);
     const modelCall = bedrock.requests.find((r) => r.operation === 'ConverseStream')!;
-    const firstText = events.find((e) => e.data !== '[DONE]' && (JSON.parse(e.data) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content);
+    const firstText = events.find(
+      (e) =>
+        e.data !== '[DONE]' &&
+        (JSON.parse(e.data) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content,
+    );
     expect(firstText).toBeDefined();
     expect(firstText!.at).toBeLessThan(modelCall.finishedAt!);
     const text = events
       .filter((e) => e.data !== '[DONE]')
-      .map((e) => (JSON.parse(e.data) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? '')
+      .map(
+        (e) =>
+          (JSON.parse(e.data) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ??
+          '',
+      )
       .join('');
     expect(text).toBe(LONG_ANSWER);
     expect(events.at(-1)!.data).toBe('[DONE]');
@@ -225,10 +280,15 @@ describe('streaming on Bedrock ConverseStream (fakes)', () => {
       stream: true,
     });
     // Assess
-    const chunks = events.filter((e) => e.data !== '[DONE]').map((e) => JSON.parse(e.data) as {
-      choices: { delta: { content?: string }; finish_reason: string | null }[];
-      guardrail?: { action: string };
-    });
+    const chunks = events
+      .filter((e) => e.data !== '[DONE]')
+      .map(
+        (e) =>
+          JSON.parse(e.data) as {
+            choices: { delta: { content?: string }; finish_reason: string | null }[];
+            guardrail?: { action: string };
+          },
+      );
     const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
     expect(text).toBe(`The first sentence is fine [1]. ${FAKE_BLOCKED_MESSAGE}`);
     expect(text).not.toContain('forbidden');
