@@ -115,6 +115,7 @@ const PARSERS: Record<DocumentFormat, (content: string) => ParsedDocument> = {
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 const ATX_HEADING = /^ {0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/;
+const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)\s*$/;
 
 function parseMarkdown(content: string): ParsedDocument {
   const outline = new Outline();
@@ -153,8 +154,19 @@ function parseMarkdown(content: string): ParsedDocument {
       else outline.heading(level, text);
       continue;
     }
-    if (line.trim() === '') flushParagraph();
-    else paragraph.push(line);
+    const setext = paragraph.length > 0 ? SETEXT_UNDERLINE.exec(line) : null;
+    if (setext) {
+      // `Title` over `=====` or `-----`: CommonMark's other heading form, levels 1 and 2.
+      const text = plainInline(paragraph.join(' '));
+      paragraph = [];
+      const level = (setext[1] as string).startsWith('=') ? 1 : 2;
+      if (level === 1 && title === undefined && outline.sections.length === 1) title = text;
+      else outline.heading(level, text);
+    } else if (line.trim() === '') {
+      flushParagraph();
+    } else {
+      paragraph.push(line);
+    }
   }
   flushParagraph();
   // An unclosed fence runs to the end of the document, as CommonMark says.
@@ -298,11 +310,14 @@ function parsePlainText(content: string): ParsedDocument {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
     const underlined = line.trim() !== '' && UNDERLINE.test(lines[i + 1] ?? '');
-    if (title === undefined) {
-      if (line.trim() === '') continue;
-      title = line.trim();
-      if (underlined) i++;
-      continue;
+    if (title === undefined && line.trim() !== '') {
+      // A title stands alone (or over an underline); a line that runs on into more prose is content.
+      const standsAlone = underlined || (lines[i + 1] ?? '').trim() === '';
+      title = standsAlone && line.trim().length <= 100 ? line.trim() : '';
+      if (title !== '') {
+        if (underlined) i++;
+        continue;
+      }
     }
     if (underlined) {
       flushParagraph();
@@ -315,7 +330,7 @@ function parsePlainText(content: string): ParsedDocument {
     }
   }
   flushParagraph();
-  return { title, sections: outline.sections };
+  return { title: title || undefined, sections: outline.sections };
 }
 
 /** A short unindented line in Title Case or ALL CAPS that does not end like a sentence. */
@@ -356,7 +371,11 @@ function packSections(sections: readonly Section[], settings: Required<ChunkingO
   for (const section of sections) {
     const blocks = section.blocks.flatMap((block) => splitOversized(block, settings));
     if (blocks.length === 0) continue;
-    const sectionWords = blocks.reduce((sum, block) => sum + countWords(block.text), 0);
+    const heading = section.headings.at(-1);
+    const sectionWords = blocks.reduce(
+      (sum, block) => sum + countWords(block.text),
+      countWords(heading ?? ''),
+    );
 
     const absorbs =
       current !== undefined &&
@@ -365,7 +384,6 @@ function packSections(sections: readonly Section[], settings: Required<ChunkingO
     if (current && absorbs) {
       // A short chunk takes in the next section whole, heading included, so small
       // sections carry enough context to be found and still read correctly.
-      const heading = section.headings.at(-1);
       if (heading !== undefined) addBlock(current, { text: heading, kind: 'prose' });
       current.headingPaths.push(section.headings);
     } else {

@@ -277,8 +277,7 @@ export class LocalVectorIndex implements VectorIndex {
 
   private write(op: WriteOp): Promise<void> {
     return this.serialized(async () => {
-      // Start from the newest file unless memory already holds unsaved writes of ours.
-      if (this.pending.length === 0) await this.refresh();
+      await this.refresh();
       this.apply(op);
       this.pending.push(op);
       if (this.batchDepth === 0) await this.persist();
@@ -293,21 +292,21 @@ export class LocalVectorIndex implements VectorIndex {
 
   private apply(op: WriteOp): void {
     if (op.kind === 'upsert') {
-      for (const chunk of op.chunks) this.checkDimensions(chunk.vector.length, `Chunk '${chunk.id}'`);
+      // An empty index takes the length of whatever comes first; after that every vector must match it.
+      const dimensions = (this.size > 0 ? this.dimensions : undefined) ?? op.chunks[0]?.vector.length ?? 0;
+      for (const chunk of op.chunks) {
+        if (chunk.vector.length !== dimensions) {
+          throw new VectorDimensionMismatchError(dimensions, chunk.vector.length, `Chunk '${chunk.id}'`);
+        }
+      }
+      this.dimensions = dimensions;
       const shard = this.shardFor(op.namespace);
       for (const chunk of op.chunks) putChunk(shard, chunk);
-      if (this.dimensions === undefined && op.chunks[0]) this.dimensions = op.chunks[0].vector.length;
     } else {
       const shard = this.shards.get(op.namespace);
       if (!shard) return;
       for (const id of op.ids) removeChunk(shard, id);
       if (shard.chunks.size === 0) this.shards.delete(op.namespace);
-    }
-  }
-
-  private checkDimensions(length: number, what: string): void {
-    if (this.dimensions !== undefined && this.size > 0 && length !== this.dimensions) {
-      throw new VectorDimensionMismatchError(this.dimensions, length, what);
     }
   }
 
@@ -322,15 +321,12 @@ export class LocalVectorIndex implements VectorIndex {
 
   /**
    * Writes memory to the file. When another process rewrote the file since we loaded
-   * it (say, an ingest of another source), its version is loaded first and our pending
-   * writes replayed on top, so both survive instead of the last writer winning.
+   * it (say, an ingest of another source), its version is loaded first, with our
+   * pending writes replayed on top, so both survive instead of the last writer winning.
    */
   private async persist(): Promise<void> {
-    if (!sameStamp(await stampOf(this.path), this.loadedStamp)) {
-      const ours = this.pending;
-      await this.load();
-      for (const op of ours) this.apply(op);
-    }
+    // Through refresh(), never a load of our own, so that two loads cannot race to assign memory.
+    while (!sameStamp(await stampOf(this.path), this.loadedStamp)) await this.refresh();
     this.loadedStamp = await writeAtomically(this.path, this.records());
     this.pending = [];
   }
@@ -353,13 +349,15 @@ export class LocalVectorIndex implements VectorIndex {
   }
 
   private async refreshIfStale(): Promise<void> {
-    // Unsaved writes are newer than any file; persist() merges a concurrent rewrite instead.
-    if (this.pending.length > 0) return;
     const current = await stampOf(this.path);
     if (this.loadedStamp !== undefined && sameStamp(current, this.loadedStamp)) return;
     await this.load();
   }
 
+  /**
+   * Replaces memory with the file, then replays our unsaved writes on top: they are
+   * newer than anything on disk, and upserts and deletes are idempotent.
+   */
   private async load(): Promise<void> {
     const shards = new Map<string, Shard>();
     let dimensions: number | undefined;
@@ -373,9 +371,11 @@ export class LocalVectorIndex implements VectorIndex {
       }
       putChunk(shard, chunk);
     });
+    // From here to the end runs in one tick, so no write can slip between swap and replay.
     this.shards = shards;
     this.dimensions = dimensions;
     this.loadedStamp = stamp;
+    for (const op of this.pending) this.apply(op);
   }
 }
 
