@@ -11,7 +11,7 @@ export interface ServerSentEventsOptions {
   readonly errorEvent: (error: unknown) => unknown;
   /** Sent as `data: <marker>` after the last event, as OpenAI's `[DONE]`. */
   readonly doneMarker?: string;
-  /** Runs once the stream has ended, failed or been abandoned by the caller. */
+  /** Runs when the stream has ended, failed or been abandoned by the caller (possibly twice: make it idempotent). */
   readonly onClose?: () => void;
 }
 
@@ -31,5 +31,9 @@ export function serverSentEvents(events: AsyncIterable<unknown>, options: Server
       options.onClose?.();
     }
   }
-  return Readable.from(encode(), { objectMode: false });
+  const body = Readable.from(encode(), { objectMode: false });
+  // A caller that goes away destroys the body while it may be waiting on the model; closing now
+  // (not only when the generator next resumes) lets the backends stop at once.
+  body.once('close', () => options.onClose?.());
+  return body;
 }

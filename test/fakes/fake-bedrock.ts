@@ -232,7 +232,8 @@ export async function startFakeBedrock(options: FakeBedrockOptions = {}): Promis
     const tokens = answer.text.match(/\S+\s*/g) ?? [];
     for (const [i, token] of tokens.entries()) {
       await sleep(i === 0 ? faults.firstTokenDelayMs : faults.tokenDelayMs);
-      if (res.destroyed) return;
+      // The client reset the stream (the adapter aborted): stop generating, as Bedrock does.
+      if (res.stream.destroyed || res.stream.closed) return;
       res.write(event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: token } }));
     }
     res.write(event('contentBlockStop', { contentBlockIndex: 0 }));

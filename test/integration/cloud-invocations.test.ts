@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bedrockRuntimeClient } from '../../src/adapters/bedrock/bedrock-client.js';
 import { BedrockEmbedder } from '../../src/adapters/bedrock/bedrock-embedder.js';
@@ -49,7 +51,6 @@ beforeAll(async () => {
   client.destroy();
   [cloud, local] = await Promise.all([
     startTestServer({
-      sampleCorpusDir: undefined,
       environment: {
         RAG_BACKEND: 'fakes',
         RAG_REQUEST_TIMEOUT_MS: '1500',
@@ -138,6 +139,8 @@ describe('invocations on Bedrock and Pinecone (fakes)', () => {
     ).toEqual(['INPUT', 'OUTPUT']);
     expect(pinecone.requests.map((r) => r.path)).toEqual(['/query']);
     expect(pinecone.requests[0]!.body).toMatchObject({ topK: 5, namespace: '' });
+    // The sample corpus is ingested into the local index only when the server serves from it.
+    expect(existsSync(join(cloud.dataDir, 'index.json'))).toBe(false);
   });
 
   it('retries a throttled model call and answers', async () => {
@@ -294,6 +297,35 @@ describe('streaming on Bedrock ConverseStream (fakes)', () => {
     expect(text).not.toContain('forbidden');
     expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe('content_filter');
     expect(chunks.at(-1)!.guardrail!.action).toBe('INTERVENED');
+  });
+
+  it('stops the model call when the caller goes away mid-stream', async () => {
+    // Prepare: ~200 tokens at 5 ms each, about a second of generation
+    bedrock.setFault({ tokenDelayMs: 5 });
+    const req = request(cloud.invocationsUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_TOKEN}` },
+    });
+    // Act: read until the first text arrives, then hang up
+    await new Promise<void>((resolve, reject) => {
+      req.on('response', (res) => {
+        res.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('"content":"Sentence')) {
+            req.destroy();
+            resolve();
+          }
+        });
+      });
+      req.on('error', () => undefined);
+      setTimeout(() => reject(new Error('no text arrived')), 5000);
+      req.end(
+        JSON.stringify({ messages: [{ role: 'user', content: 'The long answer, please' }], stream: true }),
+      );
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Assess: the fake saw its stream reset and never finished sending
+    const modelCall = bedrock.requests.find((r) => r.operation === 'ConverseStream')!;
+    expect(modelCall.finishedAt).toBeUndefined();
   });
 
   it('tells a backend failure before the stream starts as an HTTP 503', async () => {
