@@ -1,5 +1,9 @@
 import type { EmbedOptions, EmbedResult, Embedder } from '../../core/ports/embedder.js';
 import { tokenize } from './tokenizer.js';
+import { normOf } from './vector-norm.js';
+import { countWords } from './words.js';
+
+export { countWords };
 
 export interface HashedEmbedderOptions {
   /** Length of every vector. @default 384 */
@@ -117,17 +121,8 @@ function sublinear(count: number): number {
 }
 
 function normalized(vector: Float64Array): number[] {
-  let sumOfSquares = 0;
-  for (const value of vector) sumOfSquares += value * value;
-  const norm = Math.sqrt(sumOfSquares);
+  const norm = normOf(vector);
   return Array.from(vector, (value) => (norm === 0 ? 0 : value / norm));
-}
-
-/** Words as a person counts them, reported as usage the way a model reports tokens. */
-export function countWords(text: string): number {
-  let count = 0;
-  for (const piece of text.split(/\s+/)) if (piece !== '') count++;
-  return count;
 }
 
 /** 32-bit FNV-1a over UTF-16 code units. */
