@@ -9,10 +9,13 @@ export interface ApiRoute {
 }
 
 export const INVOCATIONS_RESOURCE = '/serving-endpoints/{name}/invocations';
+/** OpenAI-compatible chat route; `model` in the body names the endpoint. Errors in OpenAI's shape. */
+export const CHAT_COMPLETIONS_RESOURCE = '/serving-endpoints/chat/completions';
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', resource: '/ping', authorized: false },
   { method: 'GET', resource: '/health', authorized: false },
   { method: 'GET', resource: '/version', authorized: false },
   { method: 'POST', resource: INVOCATIONS_RESOURCE, authorized: true },
+  { method: 'POST', resource: CHAT_COMPLETIONS_RESOURCE, authorized: true },
 ];
