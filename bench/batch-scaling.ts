@@ -1,6 +1,6 @@
 /**
  * Batch scaling (issue 7.3): one invocation carrying 8 or 32 records against one carrying a single
- * record, with the same backends and injected latencies as the handler-overhead benchmark. Records
+ * record, against the same wire-level fakes and injected latencies as the handler-overhead benchmark. Records
  * of a batch run concurrently, bounded by RAG_BATCH_CONCURRENCY (8), so 8 records should cost about
  * one record's time and 32 records about four.
  */
@@ -8,7 +8,7 @@ import { DEFAULT_LATENCIES } from './support/injected-latencies.js';
 import { formatValue, type Section } from './support/report.js';
 import { labeledQuestions } from './support/sample-corpus.js';
 import { isMain, progress, runSection } from './support/script.js';
-import { BACKENDS_LABEL, startServingUnderTest } from './support/serving-under-test.js';
+import { startFakeServing } from './support/fake-serving.js';
 import { median, shuffled } from './support/stats.js';
 import { closeTimedRequests, timedPost } from './support/timed-request.js';
 
@@ -18,9 +18,10 @@ const BATCH_CONCURRENCY = 8;
 
 export async function batchScaling(): Promise<Section> {
   const questions = (await labeledQuestions()).map(({ question }) => question);
-  progress(`starting the handler (${BACKENDS_LABEL})`);
-  const serving = await startServingUnderTest(DEFAULT_LATENCIES, {
-    RAG_BATCH_CONCURRENCY: String(BATCH_CONCURRENCY),
+  progress('starting the wire-level fakes and the handler');
+  const serving = await startFakeServing({
+    latencies: DEFAULT_LATENCIES,
+    environment: { RAG_BATCH_CONCURRENCY: String(BATCH_CONCURRENCY) },
   });
   try {
     const samples = new Map<number, number[]>(SIZES.map((size) => [size, []]));
@@ -49,14 +50,14 @@ export async function batchScaling(): Promise<Section> {
       title: 'Batch scaling',
       figures: [
         {
-          figure: `batch of 8 / single record, p50 (${BACKENDS_LABEL})`,
+          figure: 'batch of 8 / single record, p50',
           value: p50(8) / p50(1),
           unit: 'ratio',
           goal: { op: '<=', target: 1.3 },
           note: `${formatValue(p50(8), 'ms')} vs ${formatValue(p50(1), 'ms')}`,
         },
         {
-          figure: `batch of 32 / single record, p50: ${waves} waves of ${BATCH_CONCURRENCY} (${BACKENDS_LABEL})`,
+          figure: `batch of 32 / single record, p50: ${waves} waves of ${BATCH_CONCURRENCY}`,
           value: p50(32) / p50(1),
           unit: 'ratio',
           goal: { op: '<=', target: 1.3 * waves },
@@ -67,7 +68,6 @@ export async function batchScaling(): Promise<Section> {
         `${ROUNDS} rounds, sizes interleaved in random order; RAG_BATCH_CONCURRENCY=${BATCH_CONCURRENCY}, so 32 records run as ${waves} waves and the goal for 32 is 1.3 × ${waves}`,
       ],
       details: {
-        backends: BACKENDS_LABEL,
         rounds: ROUNDS,
         latencies: DEFAULT_LATENCIES,
         samples: Object.fromEntries(samples),

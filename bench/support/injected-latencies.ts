@@ -10,6 +10,9 @@ export interface InjectedLatencies {
   readonly generateMs: number;
   /** Each guardrail check (input beside retrieval, output after generation). */
   readonly guardrailMs: number;
+  /** A streamed generation: before the first token, and between tokens. */
+  readonly firstTokenMs: number;
+  readonly tokenMs: number;
 }
 
 /** The issue's example figures, plus a guardrail as deployed stages have one. */
@@ -19,6 +22,19 @@ export const DEFAULT_LATENCIES: InjectedLatencies = {
   retrieveMs: 40,
   generateMs: 300,
   guardrailMs: 20,
+  firstTokenMs: 100,
+  tokenMs: 10,
+};
+
+/** Backends answering at once: what is left is our own work (and the fakes'). */
+export const NO_LATENCIES: InjectedLatencies = {
+  sessionMs: 0,
+  embedMs: 0,
+  retrieveMs: 0,
+  generateMs: 0,
+  guardrailMs: 0,
+  firstTokenMs: 0,
+  tokenMs: 0,
 };
 
 /**

@@ -13,12 +13,21 @@ export interface ServerProcess<T> {
  */
 export async function startServerProcess<T>(
   script: string,
-  options: { env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; timeoutMs?: number } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    nodeArgs?: readonly string[];
+    args?: readonly string[];
+    timeoutMs?: number;
+  } = {},
 ): Promise<ServerProcess<T>> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script], {
-    env: options.env ?? process.env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--import', 'tsx', script, ...(options.args ?? [])],
+    {
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout });
   const ready = await new Promise<T>((resolve, reject) => {
     const timer = setTimeout(

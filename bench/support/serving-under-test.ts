@@ -1,12 +1,9 @@
 /**
- * The invocations path under test for the overhead and batch benchmarks: the real handler
- * (middy, routing, parsing, pipeline) behind the local API Gateway stand-in and its TOKEN
- * authorizer, over HTTP on 127.0.0.1.
- *
- * Its backends are the latency-injecting port doubles of test/fakes/recording-ports.ts, wired in
- * through the composition (`servingServices`): the wire-level fakes of Bedrock and Pinecone are not
- * on main yet. So the SDK clients, their signing and HTTP/2, and the fakes' wire formats are not
- * part of what these figures measure; every row says "port doubles, not wire fakes".
+ * The real handler (middy, routing, parsing, pipeline) behind the local API Gateway stand-in and its
+ * TOKEN authorizer, over HTTP on 127.0.0.1, with the latency-injecting port doubles of
+ * test/fakes/recording-ports.ts wired in through the composition (`servingServices`) instead of
+ * the cloud adapters. Without SDK clients, signing, HTTP/2 and the fakes' wire formats, it shows
+ * how much of the overhead is the handler's own; its rows say "port doubles, not wire fakes".
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';

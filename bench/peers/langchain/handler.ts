@@ -50,23 +50,33 @@ const ttlDays = Number(env.SESSION_TTL_DAYS ?? 30);
 
 const logger = new Logger({ serviceName: 'rag-serving' });
 const metrics = new Metrics({ namespace: 'RagServing', serviceName: 'rag-serving' });
+// An endpoint override points at a local stand-in, which gets dummy credentials (as the product does).
+const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const dynamo = new DynamoDBClient({
   region,
-  ...(env.DYNAMODB_ENDPOINT && { endpoint: env.DYNAMODB_ENDPOINT }),
+  ...(env.DYNAMODB_ENDPOINT && { endpoint: env.DYNAMODB_ENDPOINT, credentials: localCredentials }),
 });
 const bedrock = new BedrockRuntimeClient({
   region,
-  ...(env.BEDROCK_ENDPOINT && { endpoint: env.BEDROCK_ENDPOINT }),
+  ...(env.BEDROCK_ENDPOINT && { endpoint: env.BEDROCK_ENDPOINT, credentials: localCredentials }),
 });
 const embeddings = new BedrockEmbeddings({
   client: bedrock,
   region,
-  model: env.EMBEDDING_MODEL_ID ?? 'amazon.titan-embed-text-v2:0',
+  model: env.BEDROCK_EMBEDDING_MODEL_ID ?? 'amazon.titan-embed-text-v2:0',
 });
 const model = new ChatBedrockConverse({
   client: bedrock,
   region,
-  model: env.GENERATION_MODEL_ID ?? 'anthropic.claude-3-5-haiku-20241022-v1:0',
+  model: env.BEDROCK_GENERATION_MODEL_ID ?? 'anthropic.claude-3-5-haiku-20241022-v1:0',
+  // The guardrail attached to the model call, as the product's RAG_GUARDRAIL_MODE=converse does.
+  ...(env.BEDROCK_GUARDRAIL_ID && {
+    guardrailConfig: {
+      guardrailIdentifier: env.BEDROCK_GUARDRAIL_ID,
+      guardrailVersion: env.BEDROCK_GUARDRAIL_VERSION ?? 'DRAFT',
+      trace: 'enabled' as const,
+    },
+  }),
 });
 const pinecone = new Pinecone({ apiKey: env.PINECONE_API_KEY ?? 'unset' });
 const vectorStore = new PineconeStore(embeddings, {

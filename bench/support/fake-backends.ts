@@ -1,0 +1,121 @@
+/**
+ * Every backend of the deployed invocations path as a wire-level fake on 127.0.0.1, each answering
+ * after an injected latency: the embedded DynamoDB (dynalite) behind a delaying proxy, the fake
+ * Bedrock (h2c) behind a proxy that delays per operation, and the fake Pinecone data plane with its
+ * own latency, holding the sample corpus as the ingestion would put it there (Bedrock vectors).
+ *
+ * Run as a script (`node --import tsx fake-backends.ts '<latencies JSON>'`) it serves them in a
+ * process of its own and prints `BENCH_READY {environment}`: the handler's environment for
+ * `RAG_BACKEND=fakes`. A separate process keeps the fakes' own work out of the handler's event loop.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bedrockRuntimeClient } from '../../src/adapters/bedrock/bedrock-client.js';
+import { BedrockEmbedder } from '../../src/adapters/bedrock/bedrock-embedder.js';
+import { ensureSessionTable } from '../../src/adapters/dynamodb/session-table.js';
+import { PineconeVectorIndex } from '../../src/adapters/pinecone/pinecone-index.js';
+import { fixedApiKey } from '../../src/adapters/pinecone/secret-api-key.js';
+import { ingestFolder } from '../../src/ingest/ingest-folder.js';
+import { startEmbeddedDynamo } from '../../src/local/embedded-dynamodb.js';
+import { startFakeBedrock } from '../../test/fakes/fake-bedrock.js';
+import { startFakePinecone } from '../../test/fakes/fake-pinecone.js';
+import { startBedrockLatencyProxy } from './bedrock-latency-proxy.js';
+import { startLatencyProxy } from './latency-proxy.js';
+import { SAMPLE_CORPUS, SAMPLE_SOURCE } from './sample-corpus.js';
+import { DEFAULT_LATENCIES, type InjectedLatencies } from './injected-latencies.js';
+import { isMain } from './script.js';
+
+export const SESSION_TABLE = 'rag-sessions-bench';
+
+/** An answer of a realistic length (eight sentences, about 110 words) citing the passages. */
+const FAKE_ANSWER = [
+  'The documentation covers this in the first passage, which describes the steps in order [1].',
+  'Start the local server with npm start and keep the printed bearer token at hand for every call.',
+  'The token is also saved in the data directory, so a second start reuses it without any change.',
+  'Requests go to the invocations route with a JSON body in one of the supported input formats [2].',
+  'Each record gets one prediction in the same order, with the sources that the answer cites.',
+  'A follow-up question in the same session is condensed with the earlier turns before retrieval.',
+  'Limits on body size, records and query length are enforced by the handler itself [3].',
+  'See the troubleshooting pages when a call is rejected, since each error names its cause.',
+].join(' ');
+const EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
+
+export interface FakeBackends {
+  /** The handler's environment: `RAG_BACKEND=fakes` with every endpoint on a fake. */
+  readonly environment: Readonly<Record<string, string>>;
+  close(): Promise<void>;
+}
+
+export async function startFakeBackends(latencies: InjectedLatencies): Promise<FakeBackends> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+  try {
+    const dataDir = await mkdtemp(join(tmpdir(), 'rag-bench-fakes-'));
+    closers.push(() => rm(dataDir, { recursive: true, force: true }));
+
+    const dynamo = await startEmbeddedDynamo({});
+    closers.push(() => dynamo.close());
+    await ensureSessionTable(dynamo.client, SESSION_TABLE);
+    const dynamoProxy = await startLatencyProxy(dynamo.endpoint, latencies.sessionMs);
+    closers.push(() => dynamoProxy.close());
+
+    const bedrock = await startFakeBedrock({
+      firstTokenDelayMs: latencies.firstTokenMs,
+      tokenDelayMs: latencies.tokenMs,
+      answer: () => FAKE_ANSWER,
+    });
+    closers.push(() => bedrock.close());
+    const bedrockProxy = await startBedrockLatencyProxy(bedrock.endpoint, {
+      embed: latencies.embedMs,
+      converse: latencies.generateMs,
+      guardrail: latencies.guardrailMs,
+    });
+    closers.push(() => bedrockProxy.close());
+
+    const pinecone = await startFakePinecone({});
+    closers.push(() => pinecone.close());
+    await ingestFolder({
+      dir: SAMPLE_CORPUS,
+      source: SAMPLE_SOURCE,
+      embedder: new BedrockEmbedder({
+        modelId: EMBEDDING_MODEL,
+        client: bedrockRuntimeClient({ endpoint: bedrock.endpoint }),
+      }),
+      index: new PineconeVectorIndex({ apiKey: fixedApiKey(pinecone.apiKey), host: pinecone.host }),
+    });
+    pinecone.setFault({ latencyMs: latencies.retrieveMs });
+
+    return {
+      environment: {
+        RAG_BACKEND: 'fakes',
+        RAG_ENDPOINT_NAME: 'rag',
+        RAG_DATA_DIR: dataDir,
+        SESSION_TABLE_NAME: SESSION_TABLE,
+        DYNAMODB_ENDPOINT: dynamoProxy.endpoint,
+        BEDROCK_ENDPOINT: bedrockProxy.endpoint,
+        BEDROCK_EMBEDDING_MODEL_ID: EMBEDDING_MODEL,
+        BEDROCK_GENERATION_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+        BEDROCK_GUARDRAIL_ID: 'bench-guardrail',
+        BEDROCK_GUARDRAIL_VERSION: '1',
+        PINECONE_HOST: pinecone.host,
+        PINECONE_API_KEY: pinecone.apiKey,
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+if (isMain(import.meta.url)) {
+  const latencies = JSON.parse(process.argv[2] ?? JSON.stringify(DEFAULT_LATENCIES)) as InjectedLatencies;
+  const backends = await startFakeBackends(latencies);
+  process.stdout.write(`BENCH_READY ${JSON.stringify(backends.environment)}\n`);
+  const stop = () => void backends.close().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
