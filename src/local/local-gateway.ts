@@ -10,7 +10,11 @@ import {
 } from '../shared/gateway-responses.js';
 import { REQUEST_ID_HEADER } from '../http/response-headers.js';
 import { UNAUTHORIZED } from '../auth/token-authorizer.js';
-import { LocalResponseStream, installLocalStreamingRuntime } from './lambda-streaming-runtime.js';
+import {
+  ClientClosedError,
+  LocalResponseStream,
+  installLocalStreamingRuntime,
+} from './lambda-streaming-runtime.js';
 import { toProxyEvent } from './proxy-event.js';
 
 export type StreamingHandler = (
@@ -175,6 +179,11 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
       succeed: () => undefined,
     } satisfies Context;
     const stream = new LocalResponseStream(res);
+    // A client that hangs up destroys the stream with a ClientClosedError. A handler still busy with
+    // its answer is not listening to the stream yet, and an unheard 'error' would stop the server.
+    stream.on('error', (error) => {
+      if (!(error instanceof ClientClosedError)) options.onError?.(error);
+    });
     try {
       await options.handler(event, stream, context);
     } catch (error) {
