@@ -6,7 +6,15 @@ import { requestMetrics } from '../../src/http/request-metrics.js';
 import { router } from '../../src/routes/router.js';
 import { invocationsRoute } from '../../src/routes/invocations.js';
 import { healthRoute, versionRoute } from '../../src/routes/service-info.js';
-import { INVOCATIONS_RESOURCE } from '../../src/shared/routes.js';
+import { deleteSessionRoute, getSessionRoute, listSessionsRoute } from '../../src/routes/sessions.js';
+import { feedbackRoute } from '../../src/routes/feedback.js';
+import { accessLog } from '../../src/http/access-log.js';
+import {
+  FEEDBACK_RESOURCE,
+  INVOCATIONS_RESOURCE,
+  SESSIONS_RESOURCE,
+  SESSION_RESOURCE,
+} from '../../src/shared/routes.js';
 import type { ServingServices } from '../../src/composition/serving-services.js';
 
 /**
@@ -14,16 +22,27 @@ import type { ServingServices } from '../../src/composition/serving-services.js'
  * API Gateway sets streaming per integration, so even buffered JSON answers go through the stream.
  */
 export function createServingHandler(services: ServingServices) {
-  const { logger, metrics, config } = services;
+  const { logger, metrics, config, security } = services;
+  const { sessions, quota, clock } = security;
   const routes = router({
     'GET /ping': healthRoute,
     'GET /health': healthRoute,
     'GET /version': versionRoute(config),
-    [`POST ${INVOCATIONS_RESOURCE}`]: invocationsRoute({ ...config, pipeline: services.pipeline, metrics }),
+    [`POST ${INVOCATIONS_RESOURCE}`]: invocationsRoute({
+      ...config,
+      pipeline: services.pipeline,
+      metrics,
+      quota,
+    }),
+    [`GET ${SESSIONS_RESOURCE}`]: listSessionsRoute({ sessions }),
+    [`GET ${SESSION_RESOURCE}`]: getSessionRoute({ sessions }),
+    [`DELETE ${SESSION_RESOURCE}`]: deleteSessionRoute({ sessions }),
+    [`POST ${FEEDBACK_RESOURCE}`]: feedbackRoute({ sessions, clock }),
   });
   return middy(routes, { streamifyResponse: true })
     .use(logMetrics(metrics.metrics, { captureColdStartMetric: true }))
     .use(requestMetrics(metrics))
+    .use(accessLog({ logger, logPrompts: security.config.logPrompts }))
     .use(responseHeaders())
     .use(servingErrors({ logger }));
 }

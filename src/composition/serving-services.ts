@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RagPipeline, type PipelinePorts } from '../core/pipeline.js';
 import { systemClock } from '../core/ports/clock.js';
 import { loadServingConfig, type ServingConfig } from '../config/serving-config.js';
@@ -9,7 +9,9 @@ import { DynamoSessionStore } from '../adapters/dynamodb/session-store.js';
 import { openLocalRetrieval } from '../adapters/local/open-local-retrieval.js';
 import { ExtractiveGenerator } from '../adapters/local/extractive-generator.js';
 import { RuleGuardrail, denyListFromEnv } from '../adapters/local/rule-guardrail.js';
-import { SERVICE_NAME } from '../shared/metrics.js';
+import { loadSecurityConfig } from '../config/security-config.js';
+import { dynamoClientForEndpoint } from './dynamo-client.js';
+import { securityServices, type SecurityServices } from './security-services.js';
 
 /** Everything a serving handler needs, built once per container. */
 export interface ServingServices {
@@ -17,16 +19,13 @@ export interface ServingServices {
   readonly pipeline: RagPipeline;
   readonly logger: Logger;
   readonly metrics: ServingMetrics;
+  /** Session API, quotas, redacting logger. */
+  readonly security: SecurityServices;
 }
 
 /** A DynamoDB client for the configured endpoint; a local endpoint gets explicit dummy credentials and region. */
 export function dynamoClientFor(config: Pick<ServingConfig, 'dynamodbEndpoint'>): DynamoDBClient {
-  if (config.dynamodbEndpoint === undefined) return new DynamoDBClient({});
-  return new DynamoDBClient({
-    endpoint: config.dynamodbEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  return dynamoClientForEndpoint(config.dynamodbEndpoint);
 }
 
 /** The local adapters of every port: no cloud account needed. */
@@ -46,18 +45,25 @@ export async function localPorts(config: ServingConfig, dynamo: DynamoDBClient):
   };
 }
 
-export function servingServices(config: ServingConfig, ports: PipelinePorts): ServingServices {
+export function servingServices(
+  config: ServingConfig,
+  ports: PipelinePorts,
+  security: SecurityServices,
+): ServingServices {
   return {
     config,
     pipeline: new RagPipeline(ports),
-    logger: new Logger({ serviceName: SERVICE_NAME }),
+    logger: security.logger,
     metrics: new ServingMetrics(),
+    security,
   };
 }
 
 export async function servingServicesFromEnvironment(env: NodeJS.ProcessEnv): Promise<ServingServices> {
   const config = loadServingConfig(env);
-  return servingServices(config, await localPorts(config, dynamoClientFor(config)));
+  const dynamo = dynamoClientFor(config);
+  const security = securityServices(loadSecurityConfig(env), config, dynamo, systemClock);
+  return servingServices(config, await localPorts(config, dynamo), security);
 }
 
 export const indexPathOf = (dataDir: string): string => join(dataDir, 'index.json');

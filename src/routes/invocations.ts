@@ -15,6 +15,8 @@ import {
   type ProxyEvent,
 } from '../http/types.js';
 import type { ServingMetrics } from '../observability/serving-metrics.js';
+import type { QuotaEnforcer } from '../core/quota.js';
+import type { Usage } from '../core/ports/types.js';
 
 export interface InvocationsRouteOptions {
   readonly pipeline: RagPipeline;
@@ -24,6 +26,8 @@ export interface InvocationsRouteOptions {
   readonly requestTimeoutMs: number;
   /** Records of one batch answered at once. */
   readonly batchConcurrency: number;
+  /** Per-principal requests and tokens per minute; absent means unlimited. */
+  readonly quota?: QuotaEnforcer;
 }
 
 /** Time kept back from the Lambda's remaining time so an error response can still be written. */
@@ -33,7 +37,12 @@ const RESPONSE_MARGIN_MS = 500;
 export function invocationsRoute(options: InvocationsRouteOptions) {
   const limit = pLimit(options.batchConcurrency);
 
-  const answerRecords = (invocation: RecordsInvocation, principal: Principal, signal: AbortSignal) =>
+  const answerRecords = (
+    invocation: RecordsInvocation,
+    principal: Principal,
+    signal: AbortSignal,
+    usage: Usage[],
+  ) =>
     Promise.all(
       invocation.records.map((record) =>
         limit(async () => {
@@ -46,6 +55,7 @@ export function invocationsRoute(options: InvocationsRouteOptions) {
             abortSignal: signal,
           });
           options.metrics.recordAnswer(answer);
+          usage.push(answer.usage);
           return toWirePrediction(answer, invocation.params.returnTrace);
         }),
       ),
@@ -56,6 +66,7 @@ export function invocationsRoute(options: InvocationsRouteOptions) {
     const name = event.pathParameters?.name ?? '';
     if (name !== options.endpointName) throw new EndpointNotFoundError(name);
     requireScope(principal, 'invoke');
+    await options.quota?.admit(principal.id);
     const body = parseJsonObjectBody({
       body: event.body,
       isBase64Encoded: event.isBase64Encoded,
@@ -69,9 +80,24 @@ export function invocationsRoute(options: InvocationsRouteOptions) {
     }
     const remaining = context.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
     const budgetMs = Math.max(1, Math.min(options.requestTimeoutMs, remaining - RESPONSE_MARGIN_MS));
-    const predictions = await withDeadline(budgetMs, (signal) =>
-      answerRecords(invocation, principal, signal),
-    );
-    return jsonResponse(200, { predictions });
+    const usage: Usage[] = [];
+    try {
+      const predictions = await withDeadline(budgetMs, (signal) =>
+        answerRecords(invocation, principal, signal, usage),
+      );
+      return jsonResponse(200, { predictions });
+    } finally {
+      // Tokens spent count even when another record of the batch failed or time ran out.
+      await options.quota?.charge(principal.id, sumUsage(usage));
+    }
   };
 }
+
+const sumUsage = (usages: readonly Usage[]): Usage =>
+  usages.reduce(
+    (total, u) => ({
+      inputTokens: total.inputTokens + u.inputTokens,
+      outputTokens: total.outputTokens + u.outputTokens,
+    }),
+    { inputTokens: 0, outputTokens: 0 },
+  );

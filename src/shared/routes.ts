@@ -9,10 +9,17 @@ export interface ApiRoute {
 }
 
 export const INVOCATIONS_RESOURCE = '/serving-endpoints/{name}/invocations';
+export const SESSIONS_RESOURCE = '/sessions';
+export const SESSION_RESOURCE = '/sessions/{id}';
+export const FEEDBACK_RESOURCE = '/feedback';
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', resource: '/ping', authorized: false },
   { method: 'GET', resource: '/health', authorized: false },
   { method: 'GET', resource: '/version', authorized: false },
   { method: 'POST', resource: INVOCATIONS_RESOURCE, authorized: true },
+  { method: 'GET', resource: SESSIONS_RESOURCE, authorized: true },
+  { method: 'GET', resource: SESSION_RESOURCE, authorized: true },
+  { method: 'DELETE', resource: SESSION_RESOURCE, authorized: true },
+  { method: 'POST', resource: FEEDBACK_RESOURCE, authorized: true },
 ];
