@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
@@ -24,14 +23,35 @@ import type {
   SessionSummaryPage,
   TurnPage,
 } from '../../core/ports/session-records.js';
-import type { CitedSource, Turn } from '../../core/ports/types.js';
+import type { Turn } from '../../core/ports/types.js';
 import {
   DEFAULT_SESSION_TTL_DAYS,
   SESSION_OWNER_INDEX,
   SESSION_TABLE_KEYS,
   SESSION_TTL_ATTRIBUTE,
 } from '../../shared/sessions.js';
-import { errorName, isRecord, isUnavailable } from './dynamo-errors.js';
+import { errorName, isUnavailable } from './dynamo-errors.js';
+import {
+  FEEDBACK_PREFIX,
+  META_SK,
+  SESSION_PREFIX,
+  TURN_PREFIX,
+  decodePageToken,
+  decodeSessionPageToken,
+  decodeSources,
+  encodePageToken,
+  encodeSessionPageToken,
+  encodeSources,
+  num,
+  positivePageSize,
+  readNumber,
+  readString,
+  sessionKey,
+  str,
+  timeOrderedKey,
+  turnSortKey,
+  type Item,
+} from './session-items.js';
 
 export interface DynamoSessionStoreOptions {
   readonly tableName: string;
@@ -66,9 +86,6 @@ export class SessionStoreError extends Error {
 
 const { partitionKey: PK, sortKey: SK } = SESSION_TABLE_KEYS;
 const TTL = SESSION_TTL_ATTRIBUTE;
-const META_SK = 'META';
-const TURN_PREFIX = 'TURN#';
-const FEEDBACK_PREFIX = 'FEEDBACK#';
 const SECONDS_PER_DAY = 86_400;
 /**
  * The metadata item outlives every turn written under it by this much, so that once a session's
@@ -81,111 +98,6 @@ const BATCH_WRITE_LIMIT = 25;
 const UNPROCESSED_RETRIES = 8;
 const APPEND_ATTEMPTS = 3;
 const CLAIM_ROUNDS = 5;
-
-// Tiny marshalling helpers: the low-level client keeps the Lambda bundle free of lib-dynamodb.
-const str = (value: string): AttributeValue => ({ S: value });
-const num = (value: number): AttributeValue => ({ N: String(value) });
-type Item = Record<string, AttributeValue>;
-
-function readString(item: Item, name: string): string | undefined {
-  return item[name]?.S;
-}
-
-function readNumber(item: Item, name: string): number | undefined {
-  const raw = item[name]?.N;
-  return raw === undefined ? undefined : Number(raw);
-}
-
-const SESSION_PREFIX = 'SESSION#';
-const sessionKey = (sessionId: string): AttributeValue => str(`${SESSION_PREFIX}${sessionId}`);
-
-/**
- * `TURN#<13-digit epoch ms>#<random>`: sorts by creation time (zero padding keeps the string order
- * numeric until the year 2286), and the suffix keeps two turns of the same millisecond apart.
- */
-function turnSortKey(createdAt: number): string {
-  return timeOrderedKey(TURN_PREFIX, createdAt);
-}
-
-function timeOrderedKey(prefix: string, createdAt: number): string {
-  const millis = String(Math.max(0, Math.trunc(createdAt))).padStart(13, '0');
-  return `${prefix}${millis}#${randomBytes(8).toString('hex')}`;
-}
-
-/**
- * Sources are stored as one JSON string, not a list of maps: they are written and read whole,
- * never queried by field, a string costs fewer bytes of the 400 KB item budget than a
- * type-tagged map per source, and the shape can grow without touching the marshalling.
- */
-function encodeSources(sources: readonly CitedSource[]): string {
-  return JSON.stringify(sources.map(({ id, source, score, text }) => ({ id, source, score, text })));
-}
-
-function decodeSources(raw: string | undefined): CitedSource[] | undefined {
-  if (raw === undefined) return [];
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    if (!Array.isArray(parsed)) return undefined;
-    const sources: CitedSource[] = [];
-    for (const entry of parsed) {
-      if (!isRecord(entry)) return undefined;
-      sources.push({
-        id: String(entry.id),
-        source: String(entry.source),
-        score: Number(entry.score),
-        text: String(entry.text),
-      });
-    }
-    return sources;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The page token is the last returned turn's sort key; the partition comes from the session id. */
-function encodePageToken(sk: string): string {
-  return Buffer.from(JSON.stringify({ sk }), 'utf8').toString('base64url');
-}
-
-function decodePageToken(token: string): string {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (isRecord(parsed) && typeof parsed.sk === 'string' && parsed.sk.startsWith(TURN_PREFIX))
-      return parsed.sk;
-  } catch {
-    // Fall through: the caller sees one message for every kind of bad token.
-  }
-  throw new InvalidParameterError('page_token is not a token this service issued.');
-}
-
-function positivePageSize(pageSize: number): number {
-  if (!Number.isInteger(pageSize) || pageSize < 1)
-    throw new RangeError(`pageSize must be a positive integer, got ${pageSize}.`);
-  return pageSize;
-}
-
-/** A session listing resumes after the last returned session: its id and creation time. */
-function encodeSessionPageToken(last: SessionSummary): string {
-  return Buffer.from(JSON.stringify({ s: last.sessionId, c: last.createdAt }), 'utf8').toString('base64url');
-}
-
-/** The owner index's start key; the owner comes from the caller, never from the token. */
-function decodeSessionPageToken(token: string, principal: string): Item {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (isRecord(parsed) && typeof parsed.s === 'string' && Number.isSafeInteger(parsed.c)) {
-      return {
-        [PK]: sessionKey(parsed.s),
-        [SK]: str(META_SK),
-        [SESSION_OWNER_INDEX.partitionKey]: str(principal),
-        [SESSION_OWNER_INDEX.sortKey]: num(parsed.c as number),
-      };
-    }
-  } catch {
-    // Fall through: one message for every kind of bad token.
-  }
-  throw new InvalidParameterError('page_token is not a token this service issued.');
-}
 
 /**
  * Session history in DynamoDB: one item per turn (items cap at 400 KB, a growing list would
