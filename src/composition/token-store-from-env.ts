@@ -3,6 +3,7 @@ import { FileTokenStore } from '../auth/file-token-store.js';
 import type { TokenStore } from '../auth/token-store.js';
 import { DynamoTokenStore } from '../adapters/dynamodb/token-store.js';
 import { loadSecurityConfig } from '../config/security-config.js';
+import { ConfigurationError } from '../config/serving-config.js';
 import { EnvVar } from '../shared/env.js';
 import { dynamoClientForEndpoint } from './dynamo-client.js';
 
@@ -18,6 +19,12 @@ export function tokenStoreFromEnvironment(env: NodeJS.ProcessEnv): TokenStore {
       tableName: tokenTable,
       client: dynamoClientForEndpoint(env[EnvVar.dynamodbEndpoint]),
     });
+  }
+  // In a Lambda the file would be empty and read-only: every token would fail, silently.
+  if (env.AWS_LAMBDA_FUNCTION_NAME !== undefined) {
+    throw new ConfigurationError(
+      `${EnvVar.tokenTable} must be set in a Lambda function: the token file exists only for local runs.`,
+    );
   }
   return new FileTokenStore(join(env[EnvVar.dataDir] ?? '.rag', 'tokens.json'));
 }

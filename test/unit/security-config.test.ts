@@ -3,6 +3,9 @@ import { loadSecurityConfig } from '../../src/config/security-config.js';
 import { ConfigurationError } from '../../src/config/serving-config.js';
 import { pageRequestOf } from '../../src/http/pagination.js';
 import { InvalidParameterError } from '../../src/core/errors.js';
+import { tokenStoreFromEnvironment } from '../../src/composition/token-store-from-env.js';
+import { DynamoTokenStore } from '../../src/adapters/dynamodb/token-store.js';
+import { FileTokenStore } from '../../src/auth/file-token-store.js';
 
 describe('Function: loadSecurityConfig', () => {
   it('defaults to no quotas, a 30 s authorizer cache and no prompt logging', () => {
@@ -77,5 +80,29 @@ describe('Function: pageRequestOf', () => {
 
     // Assess
     expect(parse).toThrow(InvalidParameterError);
+  });
+});
+
+describe('Function: tokenStoreFromEnvironment', () => {
+  it('uses the DynamoDB table when one is named, the local file otherwise', () => {
+    // Act
+    const table = tokenStoreFromEnvironment({
+      TOKEN_TABLE_NAME: 'rag-tokens',
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:1',
+    });
+    const file = tokenStoreFromEnvironment({ RAG_DATA_DIR: '/tmp/x' });
+
+    // Assess
+    expect(table).toBeInstanceOf(DynamoTokenStore);
+    expect(file).toBeInstanceOf(FileTokenStore);
+  });
+
+  it('refuses to start a Lambda without a token table', () => {
+    // Act
+    const build = () => tokenStoreFromEnvironment({ AWS_LAMBDA_FUNCTION_NAME: 'rag-authorizer' });
+
+    // Assess
+    expect(build).toThrow(ConfigurationError);
+    expect(build).toThrow('TOKEN_TABLE_NAME must be set');
   });
 });
