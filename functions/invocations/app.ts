@@ -6,10 +6,14 @@ import { requestMetrics } from '../../src/http/request-metrics.js';
 import { router } from '../../src/routes/router.js';
 import { invocationsRoute } from '../../src/routes/invocations.js';
 import { healthRoute, versionRoute } from '../../src/routes/service-info.js';
+import { chatCompletionsRoute } from '../../src/routes/chat-completions.js';
+import { toOpenAiErrorBody } from '../../src/core/protocol/chat-response.js';
+import { toErrorBody } from '../../src/core/protocol/response.js';
 import { deleteSessionRoute, getSessionRoute, listSessionsRoute } from '../../src/routes/sessions.js';
 import { feedbackRoute } from '../../src/routes/feedback.js';
 import { accessLog } from '../../src/http/access-log.js';
 import {
+  CHAT_COMPLETIONS_RESOURCE,
   FEEDBACK_RESOURCE,
   INVOCATIONS_RESOURCE,
   SESSIONS_RESOURCE,
@@ -32,6 +36,14 @@ export function createServingHandler(services: ServingServices) {
       ...config,
       pipeline: services.pipeline,
       metrics,
+      logger,
+      quota,
+    }),
+    [`POST ${CHAT_COMPLETIONS_RESOURCE}`]: chatCompletionsRoute({
+      ...config,
+      pipeline: services.pipeline,
+      metrics,
+      logger,
       quota,
     }),
     [`GET ${SESSIONS_RESOURCE}`]: listSessionsRoute({ sessions }),
@@ -44,5 +56,12 @@ export function createServingHandler(services: ServingServices) {
     .use(requestMetrics(metrics))
     .use(accessLog({ logger, logPrompts: security.config.logPrompts }))
     .use(responseHeaders())
-    .use(servingErrors({ logger }));
+    .use(
+      servingErrors({
+        logger,
+        // OpenAI clients read OpenAI's error shape; every other route answers Databricks-style.
+        format: (error, event) =>
+          event.resource === CHAT_COMPLETIONS_RESOURCE ? toOpenAiErrorBody(error) : toErrorBody(error),
+      }),
+    );
 }

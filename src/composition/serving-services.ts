@@ -5,11 +5,8 @@ import { RagPipeline, type PipelinePorts } from '../core/pipeline.js';
 import { systemClock } from '../core/ports/clock.js';
 import { loadServingConfig, type ServingConfig } from '../config/serving-config.js';
 import { ServingMetrics } from '../observability/serving-metrics.js';
-import { DynamoSessionStore } from '../adapters/dynamodb/session-store.js';
-import { openLocalRetrieval } from '../adapters/local/open-local-retrieval.js';
-import { ExtractiveGenerator } from '../adapters/local/extractive-generator.js';
-import { RuleGuardrail, denyListFromEnv } from '../adapters/local/rule-guardrail.js';
 import { loadSecurityConfig } from '../config/security-config.js';
+import { pipelinePorts } from './pipeline-ports.js';
 import { dynamoClientForEndpoint } from './dynamo-client.js';
 import { securityServices, type SecurityServices } from './security-services.js';
 
@@ -26,23 +23,6 @@ export interface ServingServices {
 /** A DynamoDB client for the configured endpoint; a local endpoint gets explicit dummy credentials and region. */
 export function dynamoClientFor(config: Pick<ServingConfig, 'dynamodbEndpoint'>): DynamoDBClient {
   return dynamoClientForEndpoint(config.dynamodbEndpoint);
-}
-
-/** The local adapters of every port: no cloud account needed. */
-export async function localPorts(config: ServingConfig, dynamo: DynamoDBClient): Promise<PipelinePorts> {
-  const { embedder, index } = await openLocalRetrieval(config.dataDir);
-  return {
-    embedder,
-    index,
-    generator: new ExtractiveGenerator(),
-    guardrail: new RuleGuardrail({ denyList: denyListFromEnv(config.guardrailDenyList) }),
-    sessions: new DynamoSessionStore({
-      tableName: config.sessionTable,
-      client: dynamo,
-      ttlDays: config.sessionTtlDays,
-    }),
-    clock: systemClock,
-  };
 }
 
 export function servingServices(
@@ -63,7 +43,7 @@ export async function servingServicesFromEnvironment(env: NodeJS.ProcessEnv): Pr
   const config = loadServingConfig(env);
   const dynamo = dynamoClientFor(config);
   const security = securityServices(loadSecurityConfig(env), config, dynamo, systemClock);
-  return servingServices(config, await localPorts(config, dynamo), security);
+  return servingServices(config, await pipelinePorts(config, dynamo), security);
 }
 
 export const indexPathOf = (dataDir: string): string => join(dataDir, 'index.json');

@@ -9,6 +9,7 @@ import { authorizerFromEnvironment } from '../composition/authorizer-from-env.js
 import { dynamoClientForEndpoint } from '../composition/dynamo-client.js';
 import { systemClock } from '../core/ports/clock.js';
 import { EnvVar } from '../shared/env.js';
+import { loadServingConfig } from '../config/serving-config.js';
 import { Defaults } from '../shared/limits.js';
 import { ensureSessionTable } from '../adapters/dynamodb/session-table.js';
 import { ensureUsageTable } from '../adapters/dynamodb/usage-table.js';
@@ -131,7 +132,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     await upgradeLegacySessionTable(dynamo.client, LEGACY_SESSION_TABLE, SESSION_TABLE, log);
     await ensureUsageTable(dynamo.client, USAGE_TABLE);
     let firstStartIngest: IngestSummary | undefined;
-    if (options.sampleCorpusDir && !(await exists(join(dataDir, 'index.json')))) {
+    // The sample corpus goes into the local index; a server on Pinecone has its own ingestion.
+    const usesLocalIndex = loadServingConfig({ ...options.environment }).backends.index.kind === 'local';
+    if (options.sampleCorpusDir && usesLocalIndex && !(await exists(join(dataDir, 'index.json')))) {
       firstStartIngest = await ingestSampleCorpus(dataDir, options.sampleCorpusDir, log);
     }
     const environment: NodeJS.ProcessEnv = {

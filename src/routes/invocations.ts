@@ -5,7 +5,6 @@ import type { RagPipeline } from '../core/pipeline.js';
 import { parseInvocation, type RecordsInvocation } from '../core/protocol/invocation-request.js';
 import { parseJsonObjectBody } from '../core/protocol/request-body.js';
 import { toWirePrediction } from '../core/protocol/response.js';
-import { BadRequestError } from '../core/errors.js';
 import { principalFromEvent, requireScope, type Principal } from '../auth/principal.js';
 import {
   header,
@@ -15,11 +14,15 @@ import {
   type ProxyEvent,
 } from '../http/types.js';
 import type { ServingMetrics } from '../observability/serving-metrics.js';
+import { parseChatRequest } from '../core/protocol/chat-request.js';
+import { answerChat, type ChatAnswerOptions } from './chat.js';
+import { requestBudgetMs } from './request-budget.js';
 import type { QuotaEnforcer } from '../core/quota.js';
 import type { Usage } from '../core/ports/types.js';
 
 export interface InvocationsRouteOptions {
   readonly pipeline: RagPipeline;
+  readonly logger?: ChatAnswerOptions['logger'];
   readonly endpointName: string;
   readonly metrics: ServingMetrics;
   /** Upper bound of a request's time budget; the Lambda's remaining time may shorten it. */
@@ -30,10 +33,10 @@ export interface InvocationsRouteOptions {
   readonly quota?: QuotaEnforcer;
 }
 
-/** Time kept back from the Lambda's remaining time so an error response can still be written. */
-const RESPONSE_MARGIN_MS = 500;
-
-/** `POST /serving-endpoints/{name}/invocations`: parse, answer each record (bounded concurrency), keep order. */
+/**
+ * `POST /serving-endpoints/{name}/invocations`: parse, answer each record (bounded concurrency),
+ * keep order. A chat-style body (`messages`) is answered as a chat completion, streamed on request.
+ */
 export function invocationsRoute(options: InvocationsRouteOptions) {
   const limit = pLimit(options.batchConcurrency);
 
@@ -73,13 +76,14 @@ export function invocationsRoute(options: InvocationsRouteOptions) {
       contentType: header(event, 'content-type'),
     });
     const invocation = parseInvocation(body);
+    const budgetMs = requestBudgetMs(options.requestTimeoutMs, context);
     if (invocation.kind === 'chat') {
-      throw new BadRequestError(
-        `Chat-style 'messages' requests are not served by this endpoint version; use an MLflow input format.`,
-      );
+      const chat = parseChatRequest(invocation.body, {
+        requireModel: false,
+        headerSessionId: header(event, 'x-session-id'),
+      });
+      return answerChat(options, chat, principal, budgetMs);
     }
-    const remaining = context.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
-    const budgetMs = Math.max(1, Math.min(options.requestTimeoutMs, remaining - RESPONSE_MARGIN_MS));
     const usage: Usage[] = [];
     try {
       const predictions = await withDeadline(budgetMs, (signal) =>

@@ -12,6 +12,8 @@ export const INVOCATIONS_RESOURCE = '/serving-endpoints/{name}/invocations';
 export const SESSIONS_RESOURCE = '/sessions';
 export const SESSION_RESOURCE = '/sessions/{id}';
 export const FEEDBACK_RESOURCE = '/feedback';
+/** OpenAI-compatible chat route; `model` in the body names the endpoint. Errors in OpenAI's shape. */
+export const CHAT_COMPLETIONS_RESOURCE = '/serving-endpoints/chat/completions';
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', resource: '/ping', authorized: false },
@@ -22,4 +24,5 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', resource: SESSION_RESOURCE, authorized: true },
   { method: 'DELETE', resource: SESSION_RESOURCE, authorized: true },
   { method: 'POST', resource: FEEDBACK_RESOURCE, authorized: true },
+  { method: 'POST', resource: CHAT_COMPLETIONS_RESOURCE, authorized: true },
 ];

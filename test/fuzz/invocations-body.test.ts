@@ -133,12 +133,17 @@ const format = fc.oneof(
   { weight: 2, arbitrary: fc.record({ inputs: fc.oneof(records, columnarInputs) }) },
   {
     weight: 1,
-    arbitrary: fc.record({
-      messages: fc.array(
-        fc.record({ role: fc.constantFrom('user', 'system', 'assistant', 'tool'), content: query }),
-        { maxLength: 3 },
-      ),
-    }),
+    arbitrary: fc.record(
+      {
+        messages: fc.array(
+          fc.record({ role: fc.constantFrom('user', 'system', 'assistant', 'tool'), content: query }),
+          { maxLength: 3 },
+        ),
+        stream: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, anyValue),
+        max_tokens: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 4096 }) }, anyValue),
+      },
+      { requiredKeys: ['messages'] },
+    ),
   },
 );
 /** Exactly one input format most of the time; none or two now and then. */
@@ -220,12 +225,23 @@ describe('Fuzzing POST /serving-endpoints/{name}/invocations', () => {
           // Assess (per body)
           expect(response.status).toBeLessThan(500);
           expect(response.headers.get('x-request-id')).toBeTruthy();
-          const parsed = JSON.parse(answer) as { error_code?: unknown; predictions?: unknown };
+          if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+            // A chat-style body with "stream": true: server-sent events that end well.
+            expect(response.status).toBe(200);
+            expect(answer.trimEnd().endsWith('data: [DONE]')).toBe(true);
+            return;
+          }
+          const parsed = JSON.parse(answer) as {
+            error_code?: unknown;
+            predictions?: unknown;
+            object?: unknown;
+          };
           if (response.status >= 400) {
             expect(DATABRICKS_ERROR_CODES.has(String(parsed.error_code))).toBe(true);
             expect(answer).not.toMatch(/\n\s+at /);
           } else {
-            expect(Array.isArray(parsed.predictions)).toBe(true);
+            // MLflow formats answer predictions; a chat-style body answers a chat completion.
+            expect(Array.isArray(parsed.predictions) || parsed.object === 'chat.completion').toBe(true);
           }
         }),
         { numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false },
