@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { bedrockRuntimeClient } from '../../src/adapters/bedrock/bedrock-client.js';
+import { BedrockEmbedder } from '../../src/adapters/bedrock/bedrock-embedder.js';
+import { PineconeVectorIndex } from '../../src/adapters/pinecone/pinecone-index.js';
+import { fixedApiKey } from '../../src/adapters/pinecone/secret-api-key.js';
+import { ingestFolder } from '../../src/ingest/ingest-folder.js';
+import { startFakeBedrock, type FakeBedrock } from '../fakes/fake-bedrock.js';
+import { startFakePinecone, type FakePinecone } from '../fakes/fake-pinecone.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../src/local/embedded-dynamodb.js';
 import {
   startDynamoFaultProxy,
@@ -48,11 +58,11 @@ interface WireTurn {
   created_at: string;
 }
 
-const ask = (sessionId: string, query: string, via: TestServer = server) =>
+const ask = (sessionId: string, query: string, via: TestServer = server): Promise<Response> =>
   via.invoke({ dataframe_records: [{ query, session_id: sessionId }] });
 
-async function turnsOf(sessionId: string): Promise<WireTurn[]> {
-  const response = await call(server, 'GET', `/sessions/${sessionId}?page_size=100`, TEST_TOKEN);
+async function turnsOf(sessionId: string, via: TestServer = server): Promise<WireTurn[]> {
+  const response = await call(via, 'GET', `/sessions/${sessionId}?page_size=100`, TEST_TOKEN);
   expect(response.status).toBe(200);
   return ((await response.json()) as { turns: WireTurn[] }).turns;
 }
@@ -183,4 +193,119 @@ describe('Fault injection: DynamoDB', () => {
     expect(health.status).toBe(200);
     expect(answer.status).toBe(200);
   });
+});
+
+describe('Fault injection: Bedrock and Pinecone (wire-level fakes)', () => {
+  const EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
+  const DIMENSIONS = 256;
+  const CLOUD_BUDGET_MS = 1_500;
+  let bedrock: FakeBedrock;
+  let pinecone: FakePinecone;
+  let cloud: TestServer;
+  let docs: string;
+
+  beforeAll(async () => {
+    [bedrock, pinecone] = await Promise.all([
+      startFakeBedrock(),
+      startFakePinecone({ dimension: DIMENSIONS }),
+    ]);
+    docs = await mkdtemp(join(tmpdir(), 'rag-fault-docs-'));
+    await writeFile(
+      join(docs, 'sessions.md'),
+      '# Sessions\n\nA session keeps the turns of one conversation for thirty days.\n',
+    );
+    const client = bedrockRuntimeClient({ endpoint: bedrock.endpoint });
+    await ingestFolder({
+      dir: docs,
+      source: 'docs',
+      embedder: new BedrockEmbedder({ modelId: EMBEDDING_MODEL, dimensions: DIMENSIONS, client }),
+      index: new PineconeVectorIndex({ host: pinecone.host, apiKey: fixedApiKey(pinecone.apiKey) }),
+    });
+    client.destroy();
+    cloud = await startTestServer({
+      environment: {
+        RAG_BACKEND: 'fakes',
+        RAG_REQUEST_TIMEOUT_MS: String(CLOUD_BUDGET_MS),
+        BEDROCK_ENDPOINT: bedrock.endpoint,
+        BEDROCK_EMBEDDING_MODEL_ID: EMBEDDING_MODEL,
+        BEDROCK_EMBEDDING_DIMENSIONS: String(DIMENSIONS),
+        BEDROCK_GENERATION_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+        BEDROCK_GUARDRAIL_ID: 'gr-fake',
+        BEDROCK_GUARDRAIL_VERSION: '1',
+        PINECONE_HOST: pinecone.host,
+        PINECONE_API_KEY: pinecone.apiKey,
+        PINECONE_NAMESPACE: '',
+      },
+    });
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+    await Promise.all([bedrock?.close(), pinecone?.close()]);
+    if (docs) await rm(docs, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    bedrock.setFault({ latencyMs: 0, throttle: 0, serverErrors: 0, faultOperations: undefined });
+    pinecone.setFault({ latencyMs: 0, status: undefined, times: undefined, down: false });
+  });
+
+  const heal = () => {
+    bedrock.setFault({ latencyMs: 0, throttle: 0, serverErrors: 0, faultOperations: undefined });
+    pinecone.setFault({ latencyMs: 0, status: undefined, times: undefined, down: false });
+  };
+
+  it.each([
+    {
+      name: 'Bedrock throttles generation past the retries',
+      fault: () => bedrock.setFault({ throttle: 100, faultOperations: ['Converse'] }),
+      status: 503,
+      errorCode: 'TEMPORARILY_UNAVAILABLE',
+    },
+    {
+      name: 'Bedrock answers 5xx to generation',
+      fault: () => bedrock.setFault({ serverErrors: 100, faultOperations: ['Converse'] }),
+      status: 503,
+      errorCode: 'TEMPORARILY_UNAVAILABLE',
+    },
+    {
+      name: 'Bedrock throttles embedding',
+      fault: () => bedrock.setFault({ throttle: 100, faultOperations: ['InvokeModel'] }),
+      status: 503,
+      errorCode: 'TEMPORARILY_UNAVAILABLE',
+    },
+    {
+      name: 'Pinecone is down',
+      fault: () => pinecone.setFault({ down: true }),
+      status: 503,
+      errorCode: 'TEMPORARILY_UNAVAILABLE',
+    },
+    {
+      name: 'Bedrock is slower than the time budget',
+      fault: () => bedrock.setFault({ latencyMs: CLOUD_BUDGET_MS * 2, faultOperations: ['Converse'] }),
+      status: 504,
+      errorCode: 'DEADLINE_EXCEEDED',
+    },
+  ] as const)(
+    'answers $status $errorCode with Retry-After when $name, and stores no part of the turn',
+    async ({ fault, status, errorCode }) => {
+      // Prepare
+      const sessionId = `cloud-fault-${randomUUID()}`;
+      expect((await ask(sessionId, 'How long do sessions live?', cloud)).status).toBe(200);
+
+      // Act
+      fault();
+      let failed: Response;
+      try {
+        failed = await ask(sessionId, 'And after the failure?', cloud);
+      } finally {
+        heal();
+      }
+
+      // Assess
+      await expectRetryableError(failed, status, errorCode);
+      const turns = await turnsOf(sessionId, cloud);
+      expect(turns.map((turn) => turn.query)).toEqual(['How long do sessions live?']);
+      turns.forEach(expectWhole);
+      expect((await ask(sessionId, 'Working again?', cloud)).status).toBe(200);
+    },
+  );
 });
