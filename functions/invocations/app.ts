@@ -19,7 +19,12 @@ export function createServingHandler(services: ServingServices) {
     'GET /ping': healthRoute,
     'GET /health': healthRoute,
     'GET /version': versionRoute(config),
-    [`POST ${INVOCATIONS_RESOURCE}`]: invocationsRoute({ ...config, pipeline: services.pipeline, metrics }),
+    [`POST ${INVOCATIONS_RESOURCE}`]: invocationsRoute({
+      ...config,
+      pipeline: services.pipeline,
+      metrics,
+      logger,
+    }),
   });
   return middy(routes, { streamifyResponse: true })
     .use(logMetrics(metrics.metrics, { captureColdStartMetric: true }))

@@ -15,6 +15,7 @@ import {
   type ProxyEvent,
 } from '../http/types.js';
 import type { ServingMetrics } from '../observability/serving-metrics.js';
+import { CITED_SOURCES_LOG } from '../shared/logs.js';
 
 export interface InvocationsRouteOptions {
   readonly pipeline: RagPipeline;
@@ -24,6 +25,8 @@ export interface InvocationsRouteOptions {
   readonly requestTimeoutMs: number;
   /** Records of one batch answered at once. */
   readonly batchConcurrency: number;
+  /** Receives one structured line per request naming the cited sources (the dashboard's "top sources"). */
+  readonly logger?: { info(message: string, extra: Record<string, unknown>): void };
 }
 
 /** Time kept back from the Lambda's remaining time so an error response can still be written. */
@@ -72,6 +75,10 @@ export function invocationsRoute(options: InvocationsRouteOptions) {
     const predictions = await withDeadline(budgetMs, (signal) =>
       answerRecords(invocation, principal, signal),
     );
+    // Source names only, once per prediction: no query, answer or chunk text reaches the logs.
+    options.logger?.info(CITED_SOURCES_LOG.message, {
+      [CITED_SOURCES_LOG.field]: predictions.flatMap((p) => [...new Set(p.sources.map((s) => s.source))]),
+    });
     return jsonResponse(200, { predictions });
   };
 }

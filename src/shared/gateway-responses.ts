@@ -24,6 +24,12 @@ export const GATEWAY_RESPONSES = {
     errorCode: 'DEADLINE_EXCEEDED',
     message: 'The request did not finish in time.',
   },
+  /** AWS WAF blocked the request (prod's firewall); the oversized-body rule answers 413 itself. */
+  WAF_FILTERED: {
+    status: 403,
+    errorCode: 'PERMISSION_DENIED',
+    message: 'The request was blocked by the firewall.',
+  },
   AUTHORIZER_FAILURE: {
     status: 503,
     errorCode: 'TEMPORARILY_UNAVAILABLE',

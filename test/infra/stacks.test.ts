@@ -1,81 +1,26 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../bin/app.js';
-import type { RagServingApp } from '../../bin/app.js';
-import { STAGES, getStageConfig, parseStageConfig } from '../../lib/config/stages.js';
+import { modelResourceArns } from '../../lib/config/bedrock-models.js';
+import type { StageName } from '../../lib/config/stages.js';
 import { InvocationsFunction } from '../../lib/constructs/invocations-function.js';
 import { SessionTable } from '../../lib/constructs/session-table.js';
-import type { StageConfig, StageName } from '../../lib/config/stages.js';
 import { EnvVar } from '../../src/shared/env.js';
 import { SESSION_TABLE_KEYS, SESSION_TTL_ATTRIBUTE } from '../../src/shared/sessions.js';
-
-/** The context of cdk.json (feature flags included), so templates here match `cdk synth`. */
-const CDK_JSON_CONTEXT = (
-  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
-    context: Record<string, unknown>;
-  }
-).context;
-
-const outdirs: string[] = [];
-
-/** A CDK app for one stage, as `cdk synth -c stage=<stage>` builds it, with bundling skipped. */
-function synthStage(stage: StageName): RagServingApp & { app: App } {
-  const outdir = mkdtempSync(join(tmpdir(), 'rag-infra-'));
-  outdirs.push(outdir);
-  const app = new App({ outdir, context: { ...CDK_JSON_CONTEXT, stage, 'aws:cdk:bundling-stacks': [] } });
-  return { app, ...buildApp(app) };
-}
-
-/** A deep copy of a stage's configuration with the value at `path` replaced, for validation tests. */
-function withChange(stage: StageName, path: readonly string[], value: unknown): unknown {
-  const config = structuredClone(STAGES[stage]) as unknown as Record<string, unknown>;
-  const parent = path.slice(0, -1).reduce((node, key) => node[key] as Record<string, unknown>, config);
-  parent[path.at(-1) as string] = value;
-  return config;
-}
-
-/**
- * Resolves a cross-stack value in the serving template to the stateful template's output and
- * returns that output's value (`{ Ref: ... }` or `{ 'Fn::GetAtt': ... }`), whether the reference
- * is weak (`Fn::GetStackOutput`) or strong (`Fn::ImportValue`).
- */
-function producerValue(stateful: Template, consumerValue: unknown): unknown {
-  const outputs = stateful.toJSON().Outputs as Record<string, { Value: unknown; Export?: { Name: string } }>;
-  const value = consumerValue as {
-    'Fn::GetStackOutput'?: { OutputName: string };
-    'Fn::ImportValue'?: string;
-  };
-  if (value['Fn::GetStackOutput']) {
-    return outputs[value['Fn::GetStackOutput'].OutputName]?.Value;
-  }
-  if (value['Fn::ImportValue']) {
-    return Object.values(outputs).find((o) => o.Export?.Name === value['Fn::ImportValue'])?.Value;
-  }
-  return undefined;
-}
-
-function tableLogicalId(stateful: Template): string {
-  const ids = Object.keys(stateful.findResources('AWS::DynamoDB::Table'));
-  expect(ids).toHaveLength(1);
-  return ids[0] as string;
-}
-
-interface PolicyStatement {
-  Action: string | string[];
-  Resource: unknown;
-}
-
-function invocationsPolicyStatements(serving: Template): PolicyStatement[] {
-  return Object.values(serving.findResources('AWS::IAM::Policy')).flatMap(
-    (policy) => policy.Properties.PolicyDocument.Statement as PolicyStatement[],
-  );
-}
-
-const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+import { TOKEN_TABLE_KEYS, USAGE_TABLE_KEYS, USAGE_TTL_ATTRIBUTE } from '../../src/shared/tables.js';
+import {
+  asList,
+  flatten,
+  logicalIdAt,
+  producerValue,
+  removeOutdirs,
+  roleStatements,
+  stageTemplates,
+  synthStage,
+} from './support/stage-app.js';
 
 beforeEach(() => {
   vi.stubEnv('CDK_DEFAULT_REGION', 'us-east-1');
@@ -84,105 +29,50 @@ beforeEach(() => {
 
 afterEach(() => {
   vi.unstubAllEnvs();
-  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('Stage configuration', () => {
-  it.each(['dev', 'qa', 'prod'] as const)('accepts the %s stage as defined', (stage) => {
-    // Act
-    const config = getStageConfig(stage);
-
-    // Assess
-    expect(config.stage).toBe(stage);
-    expect(config.models.embeddingModelId).toBe('amazon.titan-embed-text-v2:0');
-    expect(config.alarms.emailSubscribers).toEqual([]);
-  });
-
-  it('gives provisioned concurrency to prod only', () => {
-    // Act
-    const configs = (['dev', 'qa', 'prod'] as const).map((stage) => getStageConfig(stage));
-
-    // Assess
-    expect(configs.map((c) => c.invocations.provisionedConcurrency)).toEqual([
-      undefined,
-      undefined,
-      { min: expect.any(Number), max: expect.any(Number) },
-    ]);
-  });
-
-  it('rejects an unknown stage and lists the allowed ones', () => {
-    // Act
-    const act = () => getStageConfig('foo');
-
-    // Assess
-    expect(act).toThrow("Unknown stage 'foo': use one of dev, qa, prod");
-  });
-
-  it('names the key and the allowed range of a bad value', () => {
-    // Prepare
-    const config = withChange('prod', ['invocations', 'memorySizeMb'], 64);
-
-    // Act
-    const act = () => parseStageConfig(config);
-
-    // Assess
-    expect(act).toThrow(
-      "Invalid configuration for stage 'prod': invocations.memorySizeMb must be at least 128 MB (got 64)",
-    );
-  });
-
-  it('names an unknown key', () => {
-    // Prepare
-    const config = withChange('qa', ['api', 'throttlingRate'], 5);
-
-    // Act
-    const act = () => parseStageConfig(config);
-
-    // Assess
-    expect(act).toThrow(/api: unknown key 'throttlingRate'/);
-  });
-
-  it('lists the log retention values CloudWatch accepts', () => {
-    // Prepare
-    const config = withChange('dev', ['logRetentionDays'], 10);
-
-    // Act
-    const act = () => parseStageConfig(config);
-
-    // Assess
-    expect(act).toThrow(
-      /logRetentionDays must be one of the CloudWatch retention values: 1, 3, 5, 7, 14, .* \(got 10\)/,
-    );
-  });
-
-  it('allows DESTROY on dev only and requires PITR on prod', () => {
-    // Prepare
-    const qa = withChange('qa', ['tables', 'removalPolicy'], 'destroy');
-    const prod = withChange('prod', ['tables', 'pointInTimeRecovery'], false);
-
-    // Act & Assess
-    expect(() => parseStageConfig(qa)).toThrow("tables.removalPolicy 'destroy' is allowed on stage dev only");
-    expect(() => parseStageConfig(prod)).toThrow('tables.pointInTimeRecovery must be true on prod');
-  });
-
-  it('requires the request budget to end before the Lambda timeout', () => {
-    // Prepare
-    const config = withChange('dev', ['invocations', 'requestTimeoutMs'], 30_000);
-
-    // Act
-    const act = () => parseStageConfig(config);
-
-    // Assess
-    expect(act).toThrow(/invocations\.requestTimeoutMs must be below the Lambda timeout \(30000 ms\)/);
-  });
+afterAll(() => {
+  removeOutdirs();
 });
+
+const tableId = (stateful: Template, name: 'Sessions' | 'Tokens' | 'Usage') =>
+  logicalIdAt(stateful, 'AWS::DynamoDB::Table', `${name}/Table/Resource`);
 
 describe('App', () => {
+  const expectedAcknowledgements: Record<StageName, string[]> = {
+    dev: [
+      'AwsSolutions-APIG2',
+      'AwsSolutions-APIG3',
+      'AwsSolutions-APIG4',
+      'AwsSolutions-APIG6',
+      'AwsSolutions-COG4',
+      'AwsSolutions-DDB3',
+      'AwsSolutions-IAM5[Resource::*]',
+    ],
+    qa: [
+      'AwsSolutions-APIG2',
+      'AwsSolutions-APIG3',
+      'AwsSolutions-APIG4',
+      'AwsSolutions-APIG6',
+      'AwsSolutions-COG4',
+      'AwsSolutions-DDB3',
+      'AwsSolutions-IAM5[Resource::*]',
+    ],
+    prod: [
+      'AwsSolutions-APIG2',
+      'AwsSolutions-APIG4',
+      'AwsSolutions-APIG6',
+      'AwsSolutions-COG4',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+      'AwsSolutions-IAM5[Resource::*]',
+    ],
+  };
+
   it.each(['dev', 'qa', 'prod'] as const)(
     'synthesizes %s with cdk-nag AwsSolutions checks and only the expected acknowledgements',
     (stage) => {
       // Prepare
-      const { app, config } = synthStage(stage);
+      const { app } = stageTemplates(stage).built;
 
       // Act
       const assembly = app.synth();
@@ -197,11 +87,8 @@ describe('App', () => {
       };
       const nag = report.pluginReports.find((r) => r.pluginName === 'AwsSolutions');
       expect(nag?.violations).toEqual([]);
-      const acknowledged = (nag?.suppressedViolations ?? []).map((v) => v.ruleName).sort();
-      const expected = config.tables.pointInTimeRecovery
-        ? ['AwsSolutions-IAM5[Resource::*]']
-        : ['AwsSolutions-DDB3', 'AwsSolutions-IAM5[Resource::*]'];
-      expect(acknowledged).toEqual(expected);
+      const acknowledged = [...new Set((nag?.suppressedViolations ?? []).map((v) => v.ruleName))].sort();
+      expect(acknowledged).toEqual(expectedAcknowledgements[stage]);
     },
   );
 
@@ -218,23 +105,36 @@ describe('App', () => {
     expect(serving.stackName).toBe('rag-serving-qa-serving');
     expect(serving.dependencies).toContain(stateful);
     expect([serving.account, serving.region]).toEqual(['123456789012', 'us-east-1']);
-    // Same account: the grant lives in the function's role, not in a table resource policy.
-    Template.fromStack(stateful).hasResourceProperties('AWS::DynamoDB::Table', {
+    // Same account: the grants live in the functions' roles, not in table resource policies.
+    Template.fromStack(stateful).allResourcesProperties('AWS::DynamoDB::Table', {
       ResourcePolicy: Match.absent(),
     });
   });
 
   it('takes the region from the CLI when the stage config has none, and fails without one', () => {
     // Prepare
-    vi.stubEnv('CDK_DEFAULT_REGION', 'eu-west-1');
+    vi.stubEnv('CDK_DEFAULT_REGION', 'us-west-2');
 
     // Act
     const { serving } = synthStage('dev');
 
     // Assess
-    expect(serving.region).toBe('eu-west-1');
+    expect(serving.region).toBe('us-west-2');
     vi.stubEnv('CDK_DEFAULT_REGION', '');
     expect(() => synthStage('dev')).toThrow(/No region for stage 'dev'/);
+  });
+
+  it('refuses a CLI region that the stage inference profiles cannot be called from', () => {
+    // Prepare
+    vi.stubEnv('CDK_DEFAULT_REGION', 'eu-west-1');
+
+    // Act
+    const act = () => synthStage('dev');
+
+    // Assess
+    expect(act).toThrow(
+      /Inference profile 'us.amazon.nova-lite-v1:0' routes within us-east-1, .* cannot be called from eu-west-1/,
+    );
   });
 
   it('rejects an unknown stage given as context', () => {
@@ -247,158 +147,373 @@ describe('App', () => {
     // Assess
     expect(act).toThrow("Unknown stage 'staging': use one of dev, qa, prod");
   });
+
+  // The one synthesis with real bundling (the others skip it for speed): esbuild must produce
+  // ESM bundles with the createRequire banner and source maps for both functions.
+  it('bundles both functions with the local esbuild into ESM with source maps', () => {
+    // Prepare
+    const { app, serving } = synthStage('dev', { bundle: true });
+
+    // Act
+    const assembly = app.synth();
+
+    // Assess
+    const functions = Template.fromStack(serving).findResources('AWS::Lambda::Function');
+    const assetDirs = Object.values(functions).map((fn) =>
+      join(assembly.directory, String(fn.Metadata?.['aws:asset:path'])),
+    );
+    expect(assetDirs).toHaveLength(2);
+    for (const dir of assetDirs) {
+      const bundle = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      expect(bundle.startsWith('import { createRequire as __ragCreateRequire }')).toBe(true);
+      expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+      expect(bundle).not.toMatch(/^\s*(?:const|var|let)\s+\w+\s*=\s*require\(["']@aws-sdk/m);
+    }
+  }, 60_000);
 });
 
-describe('Stateful stack: session table', () => {
-  it('uses the shared key names and TTL attribute, on demand, AWS-managed encryption', () => {
+describe('Stateful stack: tables', () => {
+  it('uses the shared key names and TTL attributes, on demand, AWS-managed encryption', () => {
     // Prepare
-    const { stateful } = synthStage('dev');
+    const { stateful } = stageTemplates('dev');
 
     // Act
-    const template = Template.fromStack(stateful);
+    const tables = stateful.findResources('AWS::DynamoDB::Table');
 
     // Assess
-    template.resourceCountIs('AWS::DynamoDB::Table', 1);
-    template.hasResourceProperties('AWS::DynamoDB::Table', {
-      KeySchema: [
-        { AttributeName: SESSION_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-        { AttributeName: SESSION_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: Match.arrayWith([
-        { AttributeName: SESSION_TABLE_KEYS.partitionKey, AttributeType: 'S' },
-        { AttributeName: SESSION_TABLE_KEYS.sortKey, AttributeType: 'S' },
-      ]),
-      TimeToLiveSpecification: { AttributeName: SESSION_TTL_ATTRIBUTE, Enabled: true },
-      BillingMode: 'PAY_PER_REQUEST',
-      SSESpecification: { SSEEnabled: true, KMSMasterKeyId: Match.absent() },
-    });
+    expect(Object.keys(tables)).toHaveLength(3);
+    const sessions = tables[tableId(stateful, 'Sessions')]!.Properties;
+    const tokens = tables[tableId(stateful, 'Tokens')]!.Properties;
+    const usage = tables[tableId(stateful, 'Usage')]!.Properties;
+    expect(sessions.KeySchema).toEqual([
+      { AttributeName: SESSION_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+      { AttributeName: SESSION_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+    ]);
+    expect(sessions.TimeToLiveSpecification).toEqual({ AttributeName: SESSION_TTL_ATTRIBUTE, Enabled: true });
+    expect(tokens.KeySchema).toEqual([{ AttributeName: TOKEN_TABLE_KEYS.partitionKey, KeyType: 'HASH' }]);
+    expect(tokens.AttributeDefinitions).toEqual([
+      { AttributeName: TOKEN_TABLE_KEYS.partitionKey, AttributeType: 'S' },
+    ]);
+    expect(tokens.TimeToLiveSpecification).toBeUndefined();
+    expect(usage.KeySchema).toEqual([{ AttributeName: USAGE_TABLE_KEYS.partitionKey, KeyType: 'HASH' }]);
+    expect(usage.TimeToLiveSpecification).toEqual({ AttributeName: USAGE_TTL_ATTRIBUTE, Enabled: true });
+    for (const table of Object.values(tables)) {
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true },
+      });
+    }
   });
 
-  it('keeps the prod table with point-in-time recovery and deletion protection', () => {
+  it('keeps every prod table with point-in-time recovery and deletion protection', () => {
     // Prepare
-    const { stateful } = synthStage('prod');
+    const { stateful, built } = stageTemplates('prod');
 
     // Act
-    const template = Template.fromStack(stateful);
+    const tables = Object.values(stateful.findResources('AWS::DynamoDB::Table'));
 
     // Assess
-    template.hasResource('AWS::DynamoDB::Table', {
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
-      Properties: Match.objectLike({
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        DeletionProtectionEnabled: true,
-      }),
-    });
-    expect(stateful.terminationProtection).toBe(true);
+    expect(tables).toHaveLength(3);
+    for (const table of tables) {
+      expect(table).toMatchObject({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: {
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+        },
+      });
+    }
+    expect(built.stateful.terminationProtection).toBe(true);
   });
 
-  it('lets the dev table go with its stack, without point-in-time recovery', () => {
+  it('lets every dev table go with its stack, without point-in-time recovery', () => {
     // Prepare
-    const { stateful } = synthStage('dev');
+    const { stateful } = stageTemplates('dev');
 
     // Act
-    const template = Template.fromStack(stateful);
+    const tables = Object.values(stateful.findResources('AWS::DynamoDB::Table'));
 
     // Assess
-    template.hasResource('AWS::DynamoDB::Table', {
-      DeletionPolicy: 'Delete',
-      UpdateReplacePolicy: 'Delete',
-      Properties: Match.objectLike({
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
-      }),
-    });
+    for (const table of tables) {
+      expect(table).toMatchObject({
+        DeletionPolicy: 'Delete',
+        UpdateReplacePolicy: 'Delete',
+        Properties: { PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false } },
+      });
+    }
+  });
+
+  it('references the Pinecone key secret by name instead of creating it', () => {
+    // Prepare
+    const { stateful, serving, built } = stageTemplates('qa');
+
+    // Act
+    const secrets = [stateful, serving].map((t) =>
+      Object.keys(t.findResources('AWS::SecretsManager::Secret')),
+    );
+
+    // Assess
+    expect(secrets).toEqual([[], []]);
+    expect(built.stateful.pineconeApiKey.secretName).toBe(built.config.pinecone.apiKeySecretName);
   });
 });
 
-describe('Serving stack: invocations function', () => {
-  function servingTemplates(stage: StageName): {
-    stateful: Template;
-    serving: Template;
-    config: StageConfig;
-  } {
-    const built = synthStage(stage);
-    return {
-      stateful: Template.fromStack(built.stateful),
-      serving: Template.fromStack(built.serving),
-      config: built.config,
-    };
-  }
+describe('Serving stack: functions', () => {
+  const functionAt = (serving: Template, name: 'Invocations' | 'Authorizer') =>
+    serving.findResources('AWS::Lambda::Function')[
+      logicalIdAt(serving, 'AWS::Lambda::Function', `${name}/Bundled/Function/Resource`)
+    ]!;
 
-  it('runs on Node 24, arm64, traced, sized from the stage config', () => {
+  it('runs both functions on Node 24, arm64, traced, the invocations function sized from the stage config', () => {
     // Prepare
-    const { serving, config } = servingTemplates('prod');
+    const { serving, built } = stageTemplates('prod');
+    const { config } = built;
 
     // Act
-    const functions = serving.findResources('AWS::Lambda::Function');
+    const invocations = functionAt(serving, 'Invocations').Properties;
+    const authorizer = functionAt(serving, 'Authorizer').Properties;
 
     // Assess
-    expect(Object.keys(functions)).toHaveLength(1);
-    serving.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs24.x',
-      Architectures: ['arm64'],
-      Handler: 'index.handler',
-      TracingConfig: { Mode: 'Active' },
-      MemorySize: config.invocations.memorySizeMb,
-      Timeout: config.invocations.timeoutSeconds,
-    });
+    expect(Object.keys(serving.findResources('AWS::Lambda::Function'))).toHaveLength(2);
+    for (const fn of [invocations, authorizer]) {
+      expect(fn).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+      });
+    }
+    expect([invocations.MemorySize, invocations.Timeout]).toEqual([
+      config.invocations.memorySizeMb,
+      config.invocations.timeoutSeconds,
+    ]);
+    expect([authorizer.MemorySize, authorizer.Timeout]).toEqual([
+      config.authorizer.memorySizeMb,
+      config.authorizer.timeoutSeconds,
+    ]);
   });
 
-  it('passes the session table name by reference and the settings under the shared env names', () => {
+  it('configures the invocations function under the shared env names, tables by reference', () => {
     // Prepare
-    const { stateful, serving, config } = servingTemplates('dev');
+    const { stateful, serving, built } = stageTemplates('dev');
+    const { config } = built;
 
     // Act
-    const fn = Object.values(serving.findResources('AWS::Lambda::Function'))[0];
-    const variables = fn?.Properties.Environment.Variables as Record<string, unknown>;
+    const variables = functionAt(serving, 'Invocations').Properties.Environment.Variables as Record<
+      string,
+      unknown
+    >;
 
     // Assess
     expect(producerValue(stateful, variables[EnvVar.sessionTable])).toEqual({
-      Ref: tableLogicalId(stateful),
+      Ref: tableId(stateful, 'Sessions'),
+    });
+    expect(producerValue(stateful, variables[EnvVar.usageTable])).toEqual({
+      Ref: tableId(stateful, 'Usage'),
     });
     expect(variables).toMatchObject({
       [EnvVar.endpointName]: config.endpointName,
       [EnvVar.sessionTtlDays]: String(config.sessions.ttlDays),
       [EnvVar.requestTimeoutMs]: String(config.invocations.requestTimeoutMs),
+      [EnvVar.embeddingModelId]: config.models.embeddingModelId,
+      [EnvVar.generationModelId]: config.models.generationModelId,
+      [EnvVar.guardrailId]: config.guardrail.id,
+      [EnvVar.guardrailVersion]: config.guardrail.version,
+      [EnvVar.pineconeIndex]: config.pinecone.indexName,
+      [EnvVar.pineconeNamespace]: config.pinecone.namespace,
+      // The secret's name: the key itself is read from Secrets Manager at runtime.
+      [EnvVar.pineconeApiKeySecret]: config.pinecone.apiKeySecretName,
+    });
+    const authorizer = functionAt(serving, 'Authorizer').Properties.Environment.Variables as Record<
+      string,
+      unknown
+    >;
+    expect(producerValue(stateful, authorizer[EnvVar.tokenTable])).toEqual({
+      Ref: tableId(stateful, 'Tokens'),
     });
   });
 
-  it('grants DynamoDB access to the session table only, and no managed policies', () => {
+  it('lets the invocations function use only its tables, the named models and guardrail, and the one secret', () => {
     // Prepare
-    const { stateful, serving } = servingTemplates('prod');
-    const tableArn = { 'Fn::GetAtt': [tableLogicalId(stateful), 'Arn'] };
+    const { stateful, serving, built } = stageTemplates('prod');
+    const arnContext = { partition: 'aws', region: 'us-east-1', account: '<Ref:AWS::AccountId>' };
 
     // Act
-    const statements = invocationsPolicyStatements(serving);
-    const dynamo = statements.filter((s) => asList(s.Action).some((a) => a.startsWith('dynamodb:')));
-    const wildcard = statements.filter((s) => asList(s.Resource).includes('*'));
+    const statements = roleStatements(serving, 'Invocations/Bundled/Role');
+    const resourcesOf = (prefix: string) =>
+      statements
+        .filter((s) => asList(s.Action).some((a) => a.startsWith(prefix)))
+        .map((s) => ({ actions: asList(s.Action), resources: asList(s.Resource).map(flatten) }));
 
     // Assess
-    expect(dynamo.length).toBeGreaterThan(0);
-    for (const statement of dynamo) {
-      expect(asList(statement.Resource).map((r) => producerValue(stateful, r))).toEqual([tableArn]);
+    const tables = statements.filter((s) => asList(s.Action).some((a) => a.startsWith('dynamodb:')));
+    expect(tables.map((s) => producerValue(stateful, s.Resource))).toEqual([
+      { 'Fn::GetAtt': [tableId(stateful, 'Sessions'), 'Arn'] },
+      { 'Fn::GetAtt': [tableId(stateful, 'Usage'), 'Arn'] },
+    ]);
+    expect(asList(tables[0]!.Action)).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem']));
+    expect(asList(tables[1]!.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+
+    const { models, guardrail } = built.config;
+    expect(resourcesOf('bedrock:')).toEqual([
+      { actions: ['bedrock:InvokeModel'], resources: modelResourceArns(models.embeddingModelId, arnContext) },
+      {
+        actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+        resources: expect.arrayContaining(modelResourceArns(models.generationModelId, arnContext)),
+      },
+      {
+        actions: ['bedrock:ApplyGuardrail'],
+        resources: [`arn:aws:bedrock:us-east-1:<Ref:AWS::AccountId>:guardrail/${guardrail.id}`],
+      },
+    ]);
+    expect(resourcesOf('bedrock:')[1]!.resources).toHaveLength(5);
+    expect(resourcesOf('secretsmanager:')).toEqual([
+      {
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        resources: [
+          `arn:aws:secretsmanager:us-east-1:<Ref:AWS::AccountId>:secret:${built.config.pinecone.apiKeySecretName}-??????`,
+        ],
+      },
+    ]);
+    // Only X-Ray, which supports no resource-level permissions, gets `*`.
+    const wildcard = statements.filter((s) =>
+      asList(s.Resource)
+        .map(flatten)
+        .some((r) => r.includes('*')),
+    );
+    expect(wildcard.flatMap((s) => asList(s.Action)).sort()).toEqual([
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    const roles = serving.findResources('AWS::IAM::Role');
+    for (const name of ['Invocations', 'Authorizer']) {
+      const id = logicalIdAt(serving, 'AWS::IAM::Role', `${name}/Bundled/Role/Resource`);
+      expect(roles[id]!.Properties.ManagedPolicyArns).toBeUndefined();
     }
-    expect(asList(dynamo[0]!.Action)).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem']));
-    for (const statement of wildcard) {
-      expect(asList(statement.Action).every((a) => a.startsWith('xray:'))).toBe(true);
-    }
-    serving.hasResourceProperties('AWS::IAM::Role', { ManagedPolicyArns: Match.absent() });
   });
 
-  it('logs to its own log group with the stage retention', () => {
+  it('lets the authorizer read single token records and nothing else', () => {
     // Prepare
-    const { serving, config } = servingTemplates('qa');
+    const { stateful, serving } = stageTemplates('qa');
 
     // Act
-    const logGroupIds = Object.keys(serving.findResources('AWS::Logs::LogGroup'));
+    const statements = roleStatements(serving, 'Authorizer/Bundled/Role');
 
     // Assess
-    expect(logGroupIds).toHaveLength(1);
-    serving.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: config.logRetentionDays });
-    serving.hasResourceProperties('AWS::Lambda::Function', {
-      LoggingConfig: { LogGroup: { Ref: logGroupIds[0] } },
+    const data = statements.filter(
+      (s) => !asList(s.Action).some((a) => a.startsWith('logs:') || a.startsWith('xray:')),
+    );
+    expect(data).toHaveLength(1);
+    expect(data[0]!.Action).toBe('dynamodb:GetItem');
+    expect(producerValue(stateful, data[0]!.Resource)).toEqual({
+      'Fn::GetAtt': [tableId(stateful, 'Tokens'), 'Arn'],
     });
   });
+
+  it('logs each function and the API to its own log group with the stage retention', () => {
+    // Prepare
+    const { serving, built } = stageTemplates('qa');
+
+    // Act
+    const logGroups = serving.findResources('AWS::Logs::LogGroup');
+
+    // Assess
+    expect(Object.keys(logGroups)).toHaveLength(3);
+    for (const group of Object.values(logGroups)) {
+      expect(group.Properties.RetentionInDays).toBe(built.config.logRetentionDays);
+    }
+    for (const name of ['Invocations', 'Authorizer'] as const) {
+      const id = logicalIdAt(serving, 'AWS::Logs::LogGroup', `${name}/Bundled/LogGroup/Resource`);
+      expect(functionAt(serving, name).Properties.LoggingConfig).toEqual({ LogGroup: { Ref: id } });
+    }
+  });
+});
+
+describe('Serving stack: scaling', () => {
+  it('publishes prod behind a live alias with autoscaled provisioned concurrency, released by a canary', () => {
+    // Prepare
+    const { serving, built } = stageTemplates('prod');
+    const provisioned = built.config.invocations.provisionedConcurrency!;
+
+    // Act
+    const aliasId = logicalIdAt(serving, 'AWS::Lambda::Alias', 'ProvisionedScaling/Alias/Resource');
+
+    // Assess
+    serving.hasResource('AWS::Lambda::Alias', {
+      Properties: Match.objectLike({
+        Name: 'live',
+        ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: provisioned.min },
+      }),
+      UpdatePolicy: { CodeDeployLambdaAliasUpdate: Match.anyValue() },
+    });
+    serving.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: provisioned.min,
+      MaxCapacity: provisioned.max,
+      ScalableDimension: 'lambda:function:ProvisionedConcurrency',
+    });
+    serving.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'TargetTrackingScaling',
+      TargetTrackingScalingPolicyConfiguration: {
+        PredefinedMetricSpecification: { PredefinedMetricType: 'LambdaProvisionedConcurrencyUtilization' },
+        TargetValue: provisioned.targetUtilization,
+      },
+    });
+    const rollbackAlarms = built.serving.alarms.deploymentAlarms.map((a) => ({
+      Name: { Ref: Stack.of(a).getLogicalId(a.node.defaultChild as CfnElement) },
+    }));
+    serving.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      DeploymentConfigName: 'CodeDeployDefault.LambdaCanary10Percent10Minutes',
+      AlarmConfiguration: { Enabled: true, Alarms: rollbackAlarms },
+      AutoRollbackConfiguration: { Enabled: true, Events: Match.arrayWith(['DEPLOYMENT_STOP_ON_ALARM']) },
+    });
+    // API Gateway invokes the alias, so requests land on provisioned environments.
+    const integrationUris = Object.values(serving.findResources('AWS::ApiGateway::Method')).map((m) =>
+      flatten(m.Properties.Integration.Uri),
+    );
+    expect(new Set(integrationUris)).toEqual(
+      new Set([
+        `arn:aws:apigateway:us-east-1:lambda:path/2021-11-15/functions/<Ref:${aliasId}>/response-streaming-invocations`,
+      ]),
+    );
+    serving.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: { Ref: aliasId },
+      Principal: 'apigateway.amazonaws.com',
+    });
+  });
+
+  it.each(['dev', 'qa'] as const)(
+    'lets %s scale to zero: no alias, no provisioned concurrency, no deployment group',
+    (stage) => {
+      // Prepare
+      const { serving } = stageTemplates(stage);
+
+      // Act
+      const functionId = logicalIdAt(
+        serving,
+        'AWS::Lambda::Function',
+        'Invocations/Bundled/Function/Resource',
+      );
+
+      // Assess
+      for (const type of [
+        'AWS::Lambda::Alias',
+        'AWS::Lambda::Version',
+        'AWS::ApplicationAutoScaling::ScalableTarget',
+        'AWS::CodeDeploy::DeploymentGroup',
+      ]) {
+        serving.resourceCountIs(type, 0);
+      }
+      const integrationUris = Object.values(serving.findResources('AWS::ApiGateway::Method')).map((m) =>
+        flatten(m.Properties.Integration.Uri),
+      );
+      expect(new Set(integrationUris)).toEqual(
+        new Set([
+          `arn:aws:apigateway:us-east-1:lambda:path/2021-11-15/functions/<GetAtt:${functionId}.Arn>/response-streaming-invocations`,
+        ]),
+      );
+    },
+  );
 });
 
 describe('Construct validation', () => {
@@ -419,21 +534,32 @@ describe('Construct validation', () => {
     expect(contradictory).toThrow(/deletionProtection with removalPolicy DESTROY/);
   });
 
-  it('rejects a request budget that does not end before the Lambda timeout', () => {
+  it('rejects a request budget that does not end before the Lambda timeout, and half a cloud backend', () => {
     // Prepare
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Test');
     const { table } = new SessionTable(stack, 'Sessions');
 
     // Act
-    const act = () =>
-      new InvocationsFunction(stack, 'Invocations', {
+    const budget = () =>
+      new InvocationsFunction(stack, 'Budget', {
         sessionTable: table,
         timeout: Duration.seconds(10),
         requestTimeout: Duration.seconds(10),
       });
+    const half = () =>
+      new InvocationsFunction(stack, 'Half', {
+        sessionTable: table,
+        bedrock: {
+          embeddingModelId: 'amazon.titan-embed-text-v2:0',
+          generationModelId: 'amazon.nova-lite-v1:0',
+          guardrailId: 'abc',
+          guardrailVersion: 'DRAFT',
+        },
+      });
 
     // Assess
-    expect(act).toThrow('requestTimeout (10000 ms) must be shorter than timeout (10000 ms)');
+    expect(budget).toThrow('requestTimeout (10000 ms) must be shorter than timeout (10000 ms)');
+    expect(half).toThrow('bedrock and pinecone go together');
   });
 });
