@@ -2,38 +2,24 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, RemovalPolicy, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { buildApp } from '../../bin/app.js';
-import { modelResourceArns } from '../../lib/config/bedrock-models.js';
-import type { StageName } from '../../lib/config/stages.js';
-import { InvocationsFunction } from '../../lib/constructs/invocations-function.js';
-import { SessionTable } from '../../lib/constructs/session-table.js';
-import { EnvVar } from '../../src/shared/env.js';
-import { SESSION_TABLE_KEYS, SESSION_TTL_ATTRIBUTE } from '../../src/shared/sessions.js';
-import { TOKEN_TABLE_KEYS, USAGE_TABLE_KEYS, USAGE_TTL_ATTRIBUTE } from '../../src/shared/tables.js';
+import { describe, expect, it, vi } from 'vitest';
+import { buildApp } from '../../../bin/app.js';
+import { modelResourceArns } from '../../../lib/config/bedrock-models.js';
+import type { StageName } from '../../../lib/config/stages.js';
+import { InvocationsFunction } from '../../../lib/constructs/invocations-function.js';
+import { SessionTable } from '../../../lib/constructs/session-table.js';
+import { EnvVar } from '../../../src/shared/env.js';
+import { SESSION_TABLE_KEYS, SESSION_TTL_ATTRIBUTE } from '../../../src/shared/sessions.js';
+import { TOKEN_TABLE_KEYS, USAGE_TABLE_KEYS, USAGE_TTL_ATTRIBUTE } from '../../../src/shared/tables.js';
 import {
   asList,
   flatten,
   logicalIdAt,
   producerValue,
-  removeOutdirs,
   roleStatements,
   stageTemplates,
   synthStage,
-} from './support/stage-app.js';
-
-beforeEach(() => {
-  vi.stubEnv('CDK_DEFAULT_REGION', 'us-east-1');
-  vi.stubEnv('CDK_DEFAULT_ACCOUNT', undefined);
-});
-
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
-
-afterAll(() => {
-  removeOutdirs();
-});
+} from '../support/stage-app.js';
 
 const tableId = (stateful: Template, name: 'Sessions' | 'Tokens' | 'Usage') =>
   logicalIdAt(stateful, 'AWS::DynamoDB::Table', `${name}/Table/Resource`);
