@@ -140,6 +140,8 @@ export interface AlarmsConfig {
 export interface ModelsConfig {
   readonly embeddingModelId: string;
   readonly generationModelId: string;
+  /** Model that rewrites follow-up questions before retrieval. @default generationModelId */
+  readonly condenseModelId?: string;
 }
 
 /** Bedrock guardrail applied to input and output. */
@@ -153,10 +155,24 @@ export interface GuardrailConfig {
 /** Pinecone index for retrieval; the API key is read from Secrets Manager, never from env values. */
 export interface PineconeConfig {
   readonly indexName: string;
+  /**
+   * The index's host (`<index>-<project>.svc.<env>.pinecone.io`). With it the function skips the
+   * control-plane call that looks the host up from the index name at cold start.
+   * @default - looked up from indexName
+   */
+  readonly host?: string;
   /** Default namespace; tenants get their own namespace. */
   readonly namespace: string;
   /** Name of the Secrets Manager secret that holds the Pinecone API key. */
   readonly apiKeySecretName: string;
+}
+
+/** Per-principal quotas, enforced by the handler with the usage table (429 REQUEST_LIMIT_EXCEEDED). */
+export interface QuotasConfig {
+  /** Requests per principal per minute; 0 means unlimited. */
+  readonly requestsPerMinute: number;
+  /** Model tokens (input + output) per principal per minute; 0 means unlimited. */
+  readonly tokensPerMinute: number;
 }
 
 export interface StageConfig {
@@ -179,6 +195,7 @@ export interface StageConfig {
     readonly ttlDays: number;
   };
   readonly api: ApiConfig;
+  readonly quotas: QuotasConfig;
   readonly alarms: AlarmsConfig;
   readonly models: ModelsConfig;
   readonly guardrail: GuardrailConfig;
@@ -200,6 +217,7 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
     tables: { removalPolicy: 'destroy', pointInTimeRecovery: false, deletionProtection: false },
     sessions: { ttlDays: 7 },
     api: { throttlingRateLimit: 10, throttlingBurstLimit: 20 },
+    quotas: { requestsPerMinute: 60, tokensPerMinute: 100_000 },
     alarms: {
       emailSubscribers: [],
       periodMinutes: 5,
@@ -231,6 +249,7 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
     tables: { removalPolicy: 'retain', pointInTimeRecovery: false, deletionProtection: false },
     sessions: { ttlDays: DEFAULT_SESSION_TTL_DAYS },
     api: { throttlingRateLimit: 25, throttlingBurstLimit: 50 },
+    quotas: { requestsPerMinute: 120, tokensPerMinute: 200_000 },
     alarms: {
       emailSubscribers: [],
       periodMinutes: 5,
@@ -272,6 +291,7 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
     tables: { removalPolicy: 'retain', pointInTimeRecovery: true, deletionProtection: true },
     sessions: { ttlDays: DEFAULT_SESSION_TTL_DAYS },
     api: { throttlingRateLimit: 100, throttlingBurstLimit: 200, firewall: true },
+    quotas: { requestsPerMinute: 300, tokensPerMinute: 500_000 },
     alarms: {
       emailSubscribers: [],
       // 1-minute periods, 3 of 5 breaching: fast enough to stop a canary, not one bad minute.
@@ -396,12 +416,27 @@ const stageConfigSchema = z
     models: z.strictObject({
       embeddingModelId: z.string().regex(MODEL_ID, 'must be a Bedrock model or inference profile id'),
       generationModelId: z.string().regex(MODEL_ID, 'must be a Bedrock model or inference profile id'),
+      condenseModelId: z
+        .string()
+        .regex(MODEL_ID, 'must be a Bedrock model or inference profile id')
+        .optional(),
     }),
     guardrail: z.strictObject({
       id: z.string().regex(GUARDRAIL_ID, 'must be a guardrail id (lowercase letters and digits) or ARN'),
       version: z.string().regex(/^(?:DRAFT|[1-9]\d{0,7})$/, "must be 'DRAFT' or a version number"),
     }),
+    quotas: z.strictObject({
+      requestsPerMinute: int(0, 1_000_000),
+      tokensPerMinute: int(0, 100_000_000),
+    }),
     pinecone: z.strictObject({
+      host: z
+        .string()
+        .regex(
+          /^[a-z0-9][a-z0-9.-]*\.pinecone\.io$/,
+          'must be a Pinecone index host such as my-index-abc123.svc.aped-4627-b74a.pinecone.io (no scheme)',
+        )
+        .optional(),
       indexName: z
         .string()
         .regex(/^[a-z0-9](?:[a-z0-9-]{0,43}[a-z0-9])?$/, 'must be 1-45 lowercase letters, digits or -'),
@@ -446,8 +481,10 @@ const stageConfigSchema = z
       });
     }
     if (config.region !== undefined) {
-      for (const key of ['embeddingModelId', 'generationModelId'] as const) {
-        const parsed = parseModelId(config.models[key]);
+      for (const key of ['embeddingModelId', 'generationModelId', 'condenseModelId'] as const) {
+        const id = config.models[key];
+        if (id === undefined) continue;
+        const parsed = parseModelId(id);
         if (parsed.kind !== 'inference-profile' || parsed.prefix === 'global') continue;
         const regions: readonly string[] = INFERENCE_PROFILE_REGIONS[parsed.prefix];
         if (!regions.includes(config.region)) {

@@ -10,11 +10,24 @@ import { Construct } from 'constructs';
 import { EnvVar } from '../../src/shared/env.js';
 import { Defaults } from '../../src/shared/limits.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../src/shared/metrics.js';
-import { DEFAULT_SESSION_TTL_DAYS } from '../../src/shared/sessions.js';
+import { DEFAULT_SESSION_TTL_DAYS, SESSION_OWNER_INDEX } from '../../src/shared/sessions.js';
 import { guardrailArn, modelResourceArns } from '../config/bedrock-models.js';
 import { BundledFunction } from './bundled-function.js';
 
 const DEFAULT_ENTRY = fileURLToPath(new URL('../../functions/invocations/handler.ts', import.meta.url));
+
+/**
+ * What the DynamoDB session store does: single-item reads and (conditional) writes, queries of a
+ * session's turns, batch deletes for erasure. No Scan: nothing reads the whole table.
+ */
+const SESSION_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:Query',
+];
 
 /** `RAG_BACKEND` value that selects the Bedrock, Pinecone and DynamoDB adapters. */
 export const CLOUD_BACKEND = 'aws';
@@ -25,6 +38,8 @@ export interface BedrockAccess {
   readonly embeddingModelId: string;
   /** Foundation-model or cross-region inference profile id for generation (Converse, ConverseStream). */
   readonly generationModelId: string;
+  /** Model that condenses follow-up questions. @default - the generation model */
+  readonly condenseModelId?: string;
   /** Guardrail id or ARN, applied with ApplyGuardrail. */
   readonly guardrailId: string;
   /** `DRAFT` or a published version number. */
@@ -34,6 +49,8 @@ export interface BedrockAccess {
 /** The Pinecone index; the API key stays in Secrets Manager and is read at runtime. */
 export interface PineconeAccess {
   readonly indexName: string;
+  /** The index host; saves the control-plane look-up at cold start. @default - looked up from indexName */
+  readonly host?: string;
   readonly namespace: string;
   /** The secret holding the API key; the function may read this secret only. */
   readonly apiKeySecret: secretsmanager.ISecret;
@@ -43,10 +60,15 @@ export interface InvocationsFunctionProps {
   /** The session table; the function gets read/write item access to this table. */
   readonly sessionTable: dynamodb.ITable;
   /**
-   * Usage counters for quotas; the function may read and update items of it.
+   * Usage counters for quotas; the function may update (atomically increment) items of it.
    * @default - no usage table: no quota counters
    */
   readonly usageTable?: dynamodb.ITable;
+  /**
+   * Per-principal quotas the handler enforces with the usage table (0 means unlimited).
+   * @default - the handler's defaults (unlimited)
+   */
+  readonly quotas?: { readonly requestsPerMinute: number; readonly tokensPerMinute: number };
   /**
    * Bedrock models and guardrail. With `pinecone`, selects the cloud backend (`RAG_BACKEND=aws`).
    * @default - no Bedrock access; the function runs the embedded local defaults
@@ -113,7 +135,8 @@ export interface InvocationsFunctionProps {
 
 /**
  * The invocations Lambda (DESIGN 1), one streaming handler for every route: a BundledFunction
- * whose role may, besides its log group and X-Ray, use the session table (and the usage table),
+ * whose role may, besides its log group and X-Ray, use the session table and its owner index (and
+ * increment usage counters),
  * invoke the named Bedrock models and apply the named guardrail, and read the Pinecone key secret.
  * Nothing else: no wildcard model, no other table or secret.
  */
@@ -153,17 +176,38 @@ export class InvocationsFunction extends Construct {
         [EnvVar.requestTimeoutMs]: String(requestTimeout.toMilliseconds()),
         ...(props.version !== undefined && { [EnvVar.version]: props.version }),
         ...(props.usageTable && { [EnvVar.usageTable]: props.usageTable.tableName }),
+        ...(props.quotas && {
+          [EnvVar.quotaRpm]: String(props.quotas.requestsPerMinute),
+          [EnvVar.quotaTpm]: String(props.quotas.tokensPerMinute),
+        }),
         ...(props.bedrock && props.pinecone && cloudEnvironment(props.bedrock, props.pinecone)),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        // The dashboard's "most cited documents" reads the route's INFO line (src/shared/logs.ts).
+        [EnvVar.logLevel]: 'INFO',
       },
     });
     this.function = bundled.function;
     this.logGroup = bundled.logGroup;
     this.role = bundled.role;
 
-    props.sessionTable.grantReadWriteData(this.role);
-    props.usageTable?.grant(this.role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'SessionTable',
+        actions: SESSION_TABLE_ACTIONS,
+        resources: [props.sessionTable.tableArn],
+      }),
+    );
+    // Only the owner index `GET /sessions` reads, not `index/*` (which would cover future indexes too).
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'SessionOwnerIndex',
+        actions: ['dynamodb:Query'],
+        resources: [`${props.sessionTable.tableArn}/index/${SESSION_OWNER_INDEX.indexName}`],
+      }),
+    );
+    // Counters are kept with atomic UpdateItem ADDs only; nothing reads or deletes them.
+    props.usageTable?.grant(this.role, 'dynamodb:UpdateItem');
     if (props.bedrock) this.grantBedrock(props.bedrock);
     props.pinecone?.apiKeySecret.grantRead(this.role);
   }
@@ -178,12 +222,16 @@ export class InvocationsFunction extends Construct {
         resources: modelResourceArns(bedrock.embeddingModelId, context),
       }),
     );
+    const generationModels = [
+      bedrock.generationModelId,
+      bedrock.condenseModelId ?? bedrock.generationModelId,
+    ];
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'GenerateAnswers',
         // Converse needs InvokeModel, ConverseStream needs InvokeModelWithResponseStream.
         actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-        resources: modelResourceArns(bedrock.generationModelId, context),
+        resources: [...new Set(generationModels.flatMap((id) => modelResourceArns(id, context)))],
       }),
     );
     this.role.addToPolicy(
@@ -201,12 +249,14 @@ function cloudEnvironment(bedrock: BedrockAccess, pinecone: PineconeAccess): Rec
     [EnvVar.backend]: CLOUD_BACKEND,
     [EnvVar.embeddingModelId]: bedrock.embeddingModelId,
     [EnvVar.generationModelId]: bedrock.generationModelId,
+    ...(bedrock.condenseModelId !== undefined && { [EnvVar.condenseModelId]: bedrock.condenseModelId }),
     [EnvVar.guardrailId]: bedrock.guardrailId,
     [EnvVar.guardrailVersion]: bedrock.guardrailVersion,
     [EnvVar.pineconeIndex]: pinecone.indexName,
+    ...(pinecone.host !== undefined && { [EnvVar.pineconeHost]: pinecone.host }),
     [EnvVar.pineconeNamespace]: pinecone.namespace,
     // The secret's name, not its value: the function reads the key from Secrets Manager at start.
-    [EnvVar.pineconeApiKeySecret]: pinecone.apiKeySecret.secretName,
+    [EnvVar.pineconeApiKeySecretId]: pinecone.apiKeySecret.secretName,
   };
 }
 

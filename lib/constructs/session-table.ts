@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import {
   DEFAULT_SESSION_TTL_DAYS,
+  SESSION_OWNER_INDEX,
   SESSION_TABLE_KEYS,
   SESSION_TTL_ATTRIBUTE,
 } from '../../src/shared/sessions.js';
@@ -24,8 +25,9 @@ export interface SessionTableProps extends TableProtectionProps {
 
 /**
  * The session store of DESIGN 4: one item per turn under `pk = SESSION#<id>`, `sk = TURN#...`,
- * expired by DynamoDB TTL. Key and TTL attribute names come from `src/shared/sessions.ts`, the
- * same constants the DynamoDB adapter uses, so table and code cannot drift apart.
+ * expired by DynamoDB TTL, and a sparse owner index over the session metadata items that
+ * `GET /sessions` queries. Key, index and TTL attribute names come from `src/shared/sessions.ts`,
+ * the same constants the DynamoDB adapter uses, so table and code cannot drift apart.
  */
 export class SessionTable extends Construct {
   /** The DynamoDB table; grant access with `table.grantReadWriteData(fn)`. */
@@ -53,6 +55,12 @@ export class SessionTable extends Construct {
       sortKey: { name: SESSION_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: SESSION_TTL_ATTRIBUTE,
       ...protectedTableProps(props),
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: SESSION_OWNER_INDEX.indexName,
+      partitionKey: { name: SESSION_OWNER_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: SESSION_OWNER_INDEX.sortKey, type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.ALL,
     });
   }
 }

@@ -1,6 +1,6 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TOKEN_TABLE_KEYS } from '../../src/shared/tables.js';
+import { TOKEN_TABLE_KEYS } from '../../src/shared/tokens.js';
 import { protectedTableProps, type TableProtectionProps } from './table-protection.js';
 
 export type TokenTableProps = TableProtectionProps;

@@ -1,6 +1,6 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { USAGE_TABLE_KEYS, USAGE_TTL_ATTRIBUTE } from '../../src/shared/tables.js';
+import { USAGE_TABLE_KEYS, USAGE_TTL_ATTRIBUTE } from '../../src/shared/usage.js';
 import { protectedTableProps, type TableProtectionProps } from './table-protection.js';
 
 export type UsageTableProps = TableProtectionProps;

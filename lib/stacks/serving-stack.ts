@@ -63,14 +63,17 @@ export class ServingStack extends Stack {
     this.invocations = new InvocationsFunction(this, 'Invocations', {
       sessionTable: props.sessionTable,
       usageTable: props.usageTable,
+      quotas: config.quotas,
       bedrock: {
         embeddingModelId: config.models.embeddingModelId,
         generationModelId: config.models.generationModelId,
+        condenseModelId: config.models.condenseModelId,
         guardrailId: config.guardrail.id,
         guardrailVersion: config.guardrail.version,
       },
       pinecone: {
         indexName: config.pinecone.indexName,
+        host: config.pinecone.host,
         namespace: config.pinecone.namespace,
         apiKeySecret: props.pineconeApiKey,
       },

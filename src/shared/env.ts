@@ -12,21 +12,25 @@ export const EnvVar = {
   requestTimeoutMs: 'RAG_REQUEST_TIMEOUT_MS',
   batchConcurrency: 'RAG_BATCH_CONCURRENCY',
   version: 'RAG_VERSION',
-  /** Table of token hashes (`src/shared/tables.ts`), read by the authorizer. */
+  /** DynamoDB table of token hashes; unset means the local token file under the data directory. */
   tokenTable: 'TOKEN_TABLE_NAME',
-  /** Table of per-principal usage counters for quotas (`src/shared/tables.ts`). */
+  /** DynamoDB table of per-principal usage counters for quotas. */
   usageTable: 'USAGE_TABLE_NAME',
-  /** Bedrock model or cross-region inference profile id used for query embeddings. */
+  /** Requests per principal per minute; 0 means unlimited. */
+  quotaRpm: 'RAG_QUOTA_RPM',
+  /** Model tokens (input + output) per principal per minute; 0 means unlimited. */
+  quotaTpm: 'RAG_QUOTA_TPM',
+  /** Powertools' own variable, also passed explicitly so the local server can set it per instance. */
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+  // Bedrock
   embeddingModelId: 'BEDROCK_EMBEDDING_MODEL_ID',
-  /** Bedrock model or cross-region inference profile id used for generation (Converse). */
   generationModelId: 'BEDROCK_GENERATION_MODEL_ID',
-  /** Bedrock guardrail id (or ARN) applied to input and output. */
+  condenseModelId: 'BEDROCK_CONDENSE_MODEL_ID',
   guardrailId: 'BEDROCK_GUARDRAIL_ID',
-  /** Bedrock guardrail version: `DRAFT` or a number. */
   guardrailVersion: 'BEDROCK_GUARDRAIL_VERSION',
-  pineconeIndex: 'PINECONE_INDEX_NAME',
-  /** Default Pinecone namespace; a principal bound to a namespace uses its own. */
+  // Pinecone
+  pineconeHost: 'PINECONE_HOST',
+  pineconeIndex: 'PINECONE_INDEX',
   pineconeNamespace: 'PINECONE_NAMESPACE',
-  /** Name of the Secrets Manager secret holding the Pinecone API key (never the key itself). */
-  pineconeApiKeySecret: 'PINECONE_API_KEY_SECRET',
+  pineconeApiKeySecretId: 'PINECONE_API_KEY_SECRET_ID',
 } as const;

@@ -165,4 +165,16 @@ describe('Stage configuration', () => {
       /api\.customDomain\.domainName must be a lowercase DNS name .*; api\.customDomain\.certificateArn must be an ACM certificate ARN/,
     );
   });
+
+  it('checks the quotas and the optional Pinecone host', () => {
+    // Prepare
+    const quota = withChange('qa', ['quotas', 'requestsPerMinute'], -1);
+    const host = withChange('qa', ['pinecone', 'host'], 'https://docs-abc.svc.pinecone.io');
+
+    // Act & Assess
+    expect(() => parseStageConfig(quota)).toThrow('quotas.requestsPerMinute must be at least 0 (got -1)');
+    expect(() => parseStageConfig(host)).toThrow(
+      /pinecone\.host must be a Pinecone index host .*\(no scheme\)/,
+    );
+  });
 });

@@ -8,10 +8,17 @@ import { modelResourceArns } from '../../../lib/config/bedrock-models.js';
 import type { StageName } from '../../../lib/config/stages.js';
 import { InvocationsFunction } from '../../../lib/constructs/invocations-function.js';
 import { SessionTable } from '../../../lib/constructs/session-table.js';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { EnvVar } from '../../../src/shared/env.js';
-import { SESSION_TABLE_KEYS, SESSION_TTL_ATTRIBUTE } from '../../../src/shared/sessions.js';
-import { TOKEN_TABLE_KEYS, USAGE_TABLE_KEYS, USAGE_TTL_ATTRIBUTE } from '../../../src/shared/tables.js';
 import {
+  SESSION_OWNER_INDEX,
+  SESSION_TABLE_KEYS,
+  SESSION_TTL_ATTRIBUTE,
+} from '../../../src/shared/sessions.js';
+import { TOKEN_TABLE_KEYS } from '../../../src/shared/tokens.js';
+import { USAGE_TABLE_KEYS, USAGE_TTL_ATTRIBUTE } from '../../../src/shared/usage.js';
+import {
+  CDK_JSON_CONTEXT,
   asList,
   flatten,
   logicalIdAt,
@@ -176,6 +183,22 @@ describe('Stateful stack: tables', () => {
       { AttributeName: SESSION_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
     ]);
     expect(sessions.TimeToLiveSpecification).toEqual({ AttributeName: SESSION_TTL_ATTRIBUTE, Enabled: true });
+    expect(sessions.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: SESSION_OWNER_INDEX.indexName,
+        KeySchema: [
+          { AttributeName: SESSION_OWNER_INDEX.partitionKey, KeyType: 'HASH' },
+          { AttributeName: SESSION_OWNER_INDEX.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
+    expect(sessions.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: SESSION_OWNER_INDEX.partitionKey, AttributeType: 'S' },
+        { AttributeName: SESSION_OWNER_INDEX.sortKey, AttributeType: 'N' },
+      ]),
+    );
     expect(tokens.KeySchema).toEqual([{ AttributeName: TOKEN_TABLE_KEYS.partitionKey, KeyType: 'HASH' }]);
     expect(tokens.AttributeDefinitions).toEqual([
       { AttributeName: TOKEN_TABLE_KEYS.partitionKey, AttributeType: 'S' },
@@ -309,7 +332,10 @@ describe('Serving stack: functions', () => {
       [EnvVar.pineconeIndex]: config.pinecone.indexName,
       [EnvVar.pineconeNamespace]: config.pinecone.namespace,
       // The secret's name: the key itself is read from Secrets Manager at runtime.
-      [EnvVar.pineconeApiKeySecret]: config.pinecone.apiKeySecretName,
+      [EnvVar.pineconeApiKeySecretId]: config.pinecone.apiKeySecretName,
+      [EnvVar.quotaRpm]: String(config.quotas.requestsPerMinute),
+      [EnvVar.quotaTpm]: String(config.quotas.tokensPerMinute),
+      [EnvVar.logLevel]: 'INFO',
     });
     const authorizer = functionAt(serving, 'Authorizer').Properties.Environment.Variables as Record<
       string,
@@ -333,13 +359,34 @@ describe('Serving stack: functions', () => {
         .map((s) => ({ actions: asList(s.Action), resources: asList(s.Resource).map(flatten) }));
 
     // Assess
-    const tables = statements.filter((s) => asList(s.Action).some((a) => a.startsWith('dynamodb:')));
-    expect(tables.map((s) => producerValue(stateful, s.Resource))).toEqual([
-      { 'Fn::GetAtt': [tableId(stateful, 'Sessions'), 'Arn'] },
-      { 'Fn::GetAtt': [tableId(stateful, 'Usage'), 'Arn'] },
+    // A table ARN from the stateful stack, written as `<Sessions>` (cross-stack reference resolved).
+    const tableOf = (resource: unknown): string => {
+      const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+      if (join) return join[1].map((part) => (typeof part === 'string' ? part : tableOf(part))).join(join[0]);
+      const arn = producerValue(stateful, resource) as { 'Fn::GetAtt': [string, string] };
+      const name = (['Sessions', 'Tokens', 'Usage'] as const).find(
+        (t) => tableId(stateful, t) === arn['Fn::GetAtt'][0],
+      );
+      return `<${name}>`;
+    };
+    const tables = statements
+      .filter((s) => asList(s.Action).some((a) => a.startsWith('dynamodb:')))
+      .map((s) => ({ actions: asList(s.Action).sort(), resources: asList(s.Resource).map(tableOf) }));
+    expect(tables).toEqual([
+      {
+        actions: [
+          'dynamodb:BatchWriteItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Query',
+          'dynamodb:UpdateItem',
+        ],
+        resources: ['<Sessions>'],
+      },
+      { actions: ['dynamodb:Query'], resources: [`<Sessions>/index/${SESSION_OWNER_INDEX.indexName}`] },
+      { actions: ['dynamodb:UpdateItem'], resources: ['<Usage>'] },
     ]);
-    expect(asList(tables[0]!.Action)).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem']));
-    expect(asList(tables[1]!.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
 
     const { models, guardrail } = built.config;
     expect(resourcesOf('bedrock:')).toEqual([
@@ -547,5 +594,48 @@ describe('Construct validation', () => {
     // Assess
     expect(budget).toThrow('requestTimeout (10000 ms) must be shorter than timeout (10000 ms)');
     expect(half).toThrow('bedrock and pinecone go together');
+  });
+
+  it('passes an optional condense model and Pinecone host on, and lets the function invoke that model too', () => {
+    // Prepare
+    const app = new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Condense', { env: { region: 'us-east-1', account: '123456789012' } });
+    const { table } = new SessionTable(stack, 'Sessions');
+
+    // Act
+    new InvocationsFunction(stack, 'Invocations', {
+      sessionTable: table,
+      bedrock: {
+        embeddingModelId: 'amazon.titan-embed-text-v2:0',
+        generationModelId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0',
+        condenseModelId: 'amazon.nova-micro-v1:0',
+        guardrailId: 'abc123',
+        guardrailVersion: '1',
+      },
+      pinecone: {
+        indexName: 'docs',
+        host: 'docs-abc123.svc.aped-4627-b74a.pinecone.io',
+        namespace: 'default',
+        apiKeySecret: Secret.fromSecretNameV2(stack, 'Key', 'pinecone'),
+      },
+    });
+
+    // Assess
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          [EnvVar.condenseModelId]: 'amazon.nova-micro-v1:0',
+          [EnvVar.pineconeHost]: 'docs-abc123.svc.aped-4627-b74a.pinecone.io',
+        }),
+      },
+    });
+    const generate = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Sid?: string; Resource: unknown }[])
+      .find((statement) => statement.Sid === 'GenerateAnswers');
+    expect(asList(generate!.Resource)).toContain(
+      'arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-micro-v1:0',
+    );
+    expect(asList(generate!.Resource)).toHaveLength(6);
   });
 });
