@@ -56,6 +56,8 @@ export class PortInUseError extends Error {
 }
 
 const SESSION_TABLE = 'rag-sessions-local';
+/** Source name of the bundled corpus; re-ingest it with `npm run ingest -- examples/corpus --source docs`. */
+export const SAMPLE_SOURCE = 'docs';
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -71,7 +73,10 @@ async function ingestSampleCorpus(
 ): Promise<IngestSummary> {
   const { embedder, index } = await openLocalRetrieval(dataDir);
   log(`First start: ingesting the sample corpus from ${corpusDir} ...`);
-  const summary = await ingestFolder({ dir: corpusDir, source: 'docs', embedder, index });
+  // One write of the index file for the whole corpus, not one per batch.
+  const summary = await index.batch(() =>
+    ingestFolder({ dir: corpusDir, source: SAMPLE_SOURCE, embedder, index }),
+  );
   log(`  ${summary.files} files, ${summary.chunks} chunks in ${summary.seconds.toFixed(2)} s`);
   return summary;
 }

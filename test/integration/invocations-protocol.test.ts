@@ -113,6 +113,24 @@ describe('POST /serving-endpoints/{name}/invocations', () => {
     expect(prediction!.session_id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('answers a request shaped exactly as the Databricks Python SDK sends serving_endpoints.query', async () => {
+    // Prepare: ServingEndpointsAPI.query posts to /serving-endpoints/{name}/invocations with these headers
+    // and a body holding only the non-None arguments.
+    const headers = {
+      accept: 'application/json',
+      'content-type': 'application/json',
+      'user-agent': 'databricks-sdk-py/0.67.0 python/3.11.7 os/linux auth/pat',
+    };
+    // Act
+    const response = await server.invoke(
+      { dataframe_records: [{ query: 'What is a guardrail?', session_id: 'sdk-1' }] },
+      { headers },
+    );
+    // Assess
+    const [prediction] = await predictions(response);
+    expect(prediction!.session_id).toBe('sdk-1');
+  });
+
   it('accepts Basic auth with user "token", as Databricks does', async () => {
     // Act
     const response = await server.invoke(

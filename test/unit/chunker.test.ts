@@ -76,6 +76,26 @@ describe('chunkDocument: Markdown', () => {
     expect(chunks[0]?.text).toContain(code);
   });
 
+  it('understands setext headings too', () => {
+    // Prepare
+    const content = [
+      'Deployment',
+      '==========',
+      '',
+      paragraph(1),
+      '',
+      'Stages',
+      '------',
+      '',
+      paragraph(2),
+    ].join('\n');
+    // Act
+    const chunks = chunkDocument(doc('deployment.md', content), { minWords: 0 });
+    // Assess
+    expect(chunks.map((chunk) => chunk.title)).toEqual(['Deployment', 'Deployment › Stages']);
+    expect(chunks[1]?.text).toBe(paragraph(2));
+  });
+
   it('derives the title from the file name when there is no top-level heading', () => {
     // Act
     const chunks = chunkDocument(
@@ -247,6 +267,19 @@ describe('chunkDocument: plain text', () => {
     expect(chunks[3]?.text).toBe(
       'Check the logs first.\n\nThis line is a sentence.\n\nIt stays a paragraph.',
     );
+  });
+});
+
+describe('chunkDocument: plain text without a title line', () => {
+  it('names the document after its file when the first line runs on into a paragraph', () => {
+    // Prepare
+    const text = 'This file starts with prose that wraps\nonto a second line without any title.';
+    // Act
+    const chunks = chunkDocument(doc('notes/release-notes.txt', text));
+    // Assess
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]?.title).toBe('Release notes');
+    expect(chunks[0]?.text).toBe(text);
   });
 });
 

@@ -156,6 +156,27 @@ describe('LocalVectorIndex: vector and hybrid ranking', () => {
     );
     expect(await index.listIds('')).toEqual(['both', 'lexical', 'semantic']);
   });
+  it('takes a new vector length once every chunk is gone', async () => {
+    // Prepare
+    const index = await LocalVectorIndex.open(path, { mode: 'vector' });
+    await index.upsert([chunk('old', 'x', { vector: [1, 0, 0, 0] })]);
+    await index.delete(['old']);
+    // Act
+    await index.upsert([chunk('new', 'x', { vector: [1, 0] })]);
+    // Assess
+    const { matches } = await index.query({ text: 'x', vector: [1, 0], topK: 1 });
+    expect(matches.map((match) => match.id)).toEqual(['new']);
+  });
+
+  it('rejects an upsert whose vectors disagree with each other', async () => {
+    // Prepare
+    const index = await LocalVectorIndex.open(path);
+    // Act & Assess
+    await expect(
+      index.upsert([chunk('a', 'x', { vector: [1, 0, 0, 0] }), chunk('b', 'x', { vector: [1, 0] })]),
+    ).rejects.toThrow(VectorDimensionMismatchError);
+    expect(index.size).toBe(0);
+  });
 });
 
 describe('LocalVectorIndex: filters and namespaces', () => {

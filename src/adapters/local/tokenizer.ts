@@ -37,8 +37,7 @@ const STOPWORDS: ReadonlySet<string> = new Set(
  */
 export function tokenize(text: string): string[] {
   const terms: string[] = [];
-  for (const word of text.split(WORD_SEPARATOR)) {
-    if (word === '') continue;
+  for (const word of wordsAsWritten(text)) {
     const parts = word.match(IDENTIFIER_PART) ?? [];
     if (parts.length > 1) {
       pushTerm(terms, parts.join(''));
@@ -48,6 +47,14 @@ export function tokenize(text: string): string[] {
     }
   }
   return terms;
+}
+
+/**
+ * The words of a text as the tokenizer sees them, before lowercasing or splitting
+ * identifiers: `Set RAG_DATA_DIR, then restart.` → `Set`, `RAG_DATA_DIR`, `then`, `restart`.
+ */
+export function wordsAsWritten(text: string): string[] {
+  return text.split(WORD_SEPARATOR).filter((word) => word !== '');
 }
 
 function pushTerm(terms: string[], raw: string): void {

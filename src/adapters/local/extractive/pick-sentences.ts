@@ -1,0 +1,138 @@
+import type { RetrievedChunk } from '../../../core/ports/types.js';
+import { countWords } from '../words.js';
+import { passageSentences } from './sentences.js';
+import { terms } from './terms.js';
+
+/**
+ * Choosing the sentences of an extractive answer: each sentence is scored by how much of the
+ * question it covers (term overlap, weighted by IDF across the retrieved passages), then the
+ * best ones are taken greedily, without repeats, within a word budget.
+ */
+
+/** An answer is a few sentences that answer, not a digest of every passage. */
+const MAX_SENTENCES = 5;
+/** Added to a sentence's coverage for its passage's retrieval rank: breaks ties, never outranks coverage. */
+const RANK_BONUS = 0.05;
+/** Sentences covering less than this share of the best sentence's coverage are tangents, not answers. */
+const MIN_RELATIVE_COVERAGE = 0.3;
+/** Sentences sharing more than this share of their terms (Jaccard) repeat each other. */
+const MAX_OVERLAP = 0.6;
+/** Fragments shorter than this ("Note:", "Example") are not answers. */
+const MIN_SENTENCE_WORDS = 3;
+/** Terms from earlier turns count half as much as the question's own terms. */
+const CONTEXT_WEIGHT = 0.5;
+/** A question term found only in a table row's column names counts this much. */
+const LABEL_WEIGHT = 0.5;
+
+/** The question's own terms weigh 1, terms carried over from earlier turns weigh less. */
+export function queryWeights(question: string, contextWords: readonly string[]): Map<string, number> {
+  const weights = new Map<string, number>();
+  for (const term of terms(contextWords.join(' '))) weights.set(term, CONTEXT_WEIGHT);
+  for (const term of terms(question)) weights.set(term, 1);
+  return weights;
+}
+
+interface Candidate {
+  readonly text: string;
+  readonly terms: ReadonlySet<string>;
+  /** Terms of a table row's column names. */
+  readonly labelTerms: ReadonlySet<string>;
+  /** 0-based index into the passages. */
+  readonly passage: number;
+  /** Position in reading order across all passages, for stable ties. */
+  readonly position: number;
+  readonly coverage: number;
+  readonly score: number;
+}
+
+export interface Picked {
+  readonly passage: number;
+  readonly rendered: string;
+}
+
+function candidates(passages: readonly RetrievedChunk[], weights: ReadonlyMap<string, number>): Candidate[] {
+  const sentences = passages.flatMap((chunk, passage) =>
+    passageSentences(chunk.text)
+      .filter((s) => countWords(s.text) >= MIN_SENTENCE_WORDS)
+      .map((s) => ({ text: s.text, passage, terms: terms(s.matchText), labelTerms: terms(s.labelText) })),
+  );
+  // IDF across passages: a term every passage mentions says little about which sentence answers.
+  const passageTerms = passages.map((p) => terms(`${p.title} ${p.text}`));
+  const idf = new Map<string, number>();
+  for (const term of weights.keys()) {
+    const df = passageTerms.filter((set) => set.has(term)).length;
+    idf.set(term, Math.log(1 + passages.length / Math.max(df, 1)));
+  }
+  let total = 0;
+  for (const [term, weight] of weights) total += weight * (idf.get(term) ?? 0);
+  return sentences.map((s, position) => {
+    let covered = 0;
+    for (const [term, weight] of weights) {
+      const match = s.terms.has(term) ? 1 : s.labelTerms.has(term) ? LABEL_WEIGHT : 0;
+      covered += match * weight * (idf.get(term) ?? 0);
+    }
+    const coverage = total > 0 ? covered / total : 0;
+    const rankBonus = (RANK_BONUS * (passages.length - s.passage)) / passages.length;
+    return { ...s, position, coverage, score: coverage + rankBonus };
+  });
+}
+
+/**
+ * Two sentences repeat each other when they share most of their terms (Jaccard), or when one
+ * says nothing the other does not (subset). Jaccard alone would keep a short sentence inside a
+ * long one; the overlap coefficient alone would drop list items that share only boilerplate
+ * ("HOST: the host the server listens on" after "PORT: the port the server listens on").
+ */
+function repeats(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  let shared = 0;
+  for (const term of a) if (b.has(term)) shared++;
+  const smaller = Math.min(a.size, b.size);
+  if (smaller === 0) return false;
+  return shared === smaller || shared / (a.size + b.size - shared) > MAX_OVERLAP;
+}
+
+/** Puts the citation before the closing punctuation: "The port defaults to 8080 [2]." */
+function render(text: string, passage: number): string {
+  const marker = `[${passage + 1}]`;
+  const end = /[.!?]+$/.exec(text);
+  return end ? `${text.slice(0, end.index)} ${marker}${end[0]}` : `${text} ${marker}.`;
+}
+
+/** Keeps the first words of a sentence too long for the whole budget, leaving room for the marker. */
+function truncate(text: string, passage: number, budget: number): string {
+  const words = text.split(' ').slice(0, Math.max(1, budget - 1));
+  return `${words.join(' ')}… [${passage + 1}]`;
+}
+
+/**
+ * Greedy selection by score: skip tangents and near-repeats (overlapping chunks often carry the
+ * same sentence), skip sentences that no longer fit, stop at the sentence cap. The answer keeps
+ * the order of relevance, the most useful sentence first.
+ */
+export function pickSentences(
+  passages: readonly RetrievedChunk[],
+  weights: ReadonlyMap<string, number>,
+  budget: number,
+): Picked[] {
+  const ranked = candidates(passages, weights)
+    .filter((c) => c.coverage > 0)
+    .sort((a, b) => b.score - a.score || a.position - b.position);
+  const best = Math.max(0, ...ranked.map((c) => c.coverage));
+  const chosen: Candidate[] = [];
+  const picked: Picked[] = [];
+  let used = 0;
+  for (const candidate of ranked) {
+    if (picked.length === MAX_SENTENCES) break;
+    if (candidate.coverage < best * MIN_RELATIVE_COVERAGE) continue;
+    if (chosen.some((c) => repeats(c.terms, candidate.terms))) continue;
+    let rendered = render(candidate.text, candidate.passage);
+    if (used + countWords(rendered) > budget) {
+      if (picked.length > 0) continue;
+      rendered = truncate(candidate.text, candidate.passage, budget);
+    }
+    chosen.push(candidate);
+    picked.push({ passage: candidate.passage, rendered });
+    used += countWords(rendered);
+  }
+  return picked;
+}
