@@ -31,6 +31,8 @@ export const ESM_BUNDLING: nodejs.BundlingOptions = {
   sourcesContent: false,
   bundleAwsSDK: true,
   forceDockerBundling: false,
+  // Warnings and errors only: the per-file size lines would bury cdk-nag's report.
+  logLevel: nodejs.LogLevel.WARNING,
 };
 
 export interface BundledFunctionProps {
