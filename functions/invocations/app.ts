@@ -6,7 +6,10 @@ import { requestMetrics } from '../../src/http/request-metrics.js';
 import { router } from '../../src/routes/router.js';
 import { invocationsRoute } from '../../src/routes/invocations.js';
 import { healthRoute, versionRoute } from '../../src/routes/service-info.js';
-import { INVOCATIONS_RESOURCE } from '../../src/shared/routes.js';
+import { chatCompletionsRoute } from '../../src/routes/chat-completions.js';
+import { toOpenAiErrorBody } from '../../src/core/protocol/chat-response.js';
+import { toErrorBody } from '../../src/core/protocol/response.js';
+import { CHAT_COMPLETIONS_RESOURCE, INVOCATIONS_RESOURCE } from '../../src/shared/routes.js';
 import type { ServingServices } from '../../src/composition/serving-services.js';
 
 /**
@@ -25,10 +28,23 @@ export function createServingHandler(services: ServingServices) {
       metrics,
       logger,
     }),
+    [`POST ${CHAT_COMPLETIONS_RESOURCE}`]: chatCompletionsRoute({
+      ...config,
+      pipeline: services.pipeline,
+      metrics,
+      logger,
+    }),
   });
   return middy(routes, { streamifyResponse: true })
     .use(logMetrics(metrics.metrics, { captureColdStartMetric: true }))
     .use(requestMetrics(metrics))
     .use(responseHeaders())
-    .use(servingErrors({ logger }));
+    .use(
+      servingErrors({
+        logger,
+        // OpenAI clients read OpenAI's error shape; every other route answers Databricks-style.
+        format: (error, event) =>
+          event.resource === CHAT_COMPLETIONS_RESOURCE ? toOpenAiErrorBody(error) : toErrorBody(error),
+      }),
+    );
 }

@@ -7,7 +7,7 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { EnvVar } from '../../src/shared/env.js';
+import { EnvVar, type Backend } from '../../src/shared/env.js';
 import { Defaults } from '../../src/shared/limits.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../src/shared/metrics.js';
 import { DEFAULT_SESSION_TTL_DAYS, SESSION_OWNER_INDEX } from '../../src/shared/sessions.js';
@@ -30,7 +30,7 @@ const SESSION_TABLE_ACTIONS = [
 ];
 
 /** `RAG_BACKEND` value that selects the Bedrock, Pinecone and DynamoDB adapters. */
-export const CLOUD_BACKEND = 'aws';
+export const CLOUD_BACKEND: Backend = 'aws';
 
 /** Bedrock models and guardrail the function calls; it may call nothing else in Bedrock. */
 export interface BedrockAccess {

@@ -2,14 +2,10 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RagPipeline, type PipelinePorts } from '../core/pipeline.js';
-import { systemClock } from '../core/ports/clock.js';
 import { loadServingConfig, type ServingConfig } from '../config/serving-config.js';
 import { ServingMetrics } from '../observability/serving-metrics.js';
-import { DynamoSessionStore } from '../adapters/dynamodb/session-store.js';
-import { openLocalRetrieval } from '../adapters/local/open-local-retrieval.js';
-import { ExtractiveGenerator } from '../adapters/local/extractive-generator.js';
-import { RuleGuardrail, denyListFromEnv } from '../adapters/local/rule-guardrail.js';
 import { SERVICE_NAME } from '../shared/metrics.js';
+import { pipelinePorts } from './pipeline-ports.js';
 
 /** Everything a serving handler needs, built once per container. */
 export interface ServingServices {
@@ -29,23 +25,6 @@ export function dynamoClientFor(config: Pick<ServingConfig, 'dynamodbEndpoint'>)
   });
 }
 
-/** The local adapters of every port: no cloud account needed. */
-export async function localPorts(config: ServingConfig, dynamo: DynamoDBClient): Promise<PipelinePorts> {
-  const { embedder, index } = await openLocalRetrieval(config.dataDir);
-  return {
-    embedder,
-    index,
-    generator: new ExtractiveGenerator(),
-    guardrail: new RuleGuardrail({ denyList: denyListFromEnv(config.guardrailDenyList) }),
-    sessions: new DynamoSessionStore({
-      tableName: config.sessionTable,
-      client: dynamo,
-      ttlDays: config.sessionTtlDays,
-    }),
-    clock: systemClock,
-  };
-}
-
 export function servingServices(config: ServingConfig, ports: PipelinePorts): ServingServices {
   return {
     config,
@@ -57,7 +36,7 @@ export function servingServices(config: ServingConfig, ports: PipelinePorts): Se
 
 export async function servingServicesFromEnvironment(env: NodeJS.ProcessEnv): Promise<ServingServices> {
   const config = loadServingConfig(env);
-  return servingServices(config, await localPorts(config, dynamoClientFor(config)));
+  return servingServices(config, await pipelinePorts(config, dynamoClientFor(config)));
 }
 
 export const indexPathOf = (dataDir: string): string => join(dataDir, 'index.json');

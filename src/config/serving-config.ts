@@ -1,16 +1,16 @@
 import * as z from 'zod/mini';
-import { EnvVar } from '../shared/env.js';
+import { BACKENDS, EnvVar } from '../shared/env.js';
 import { DEFAULT_SESSION_TTL_DAYS } from '../shared/sessions.js';
 import { Defaults } from '../shared/limits.js';
 import { SERVICE_VERSION } from '../shared/version.js';
+import { resolveBackends, type BackendsConfig } from './backends-config.js';
+import { invalidVariable } from './configuration-error.js';
 
-/** Thrown at start when the environment is wrong; the message names the variable. */
-export class ConfigurationError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ConfigurationError';
-  }
-}
+export { ConfigurationError } from './configuration-error.js';
+
+export type { BackendsConfig } from './backends-config.js';
+
+const SECRET_VARIABLES: ReadonlySet<string> = new Set([EnvVar.pineconeApiKey, EnvVar.token]);
 
 const positiveInt = (fallback: number) =>
   z.pipe(
@@ -23,12 +23,19 @@ const positiveInt = (fallback: number) =>
     ),
   );
 
+const nonEmpty = z.string().check(z.minLength(1, { error: 'must not be empty' }));
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `must be one of: ${values.join(', ')}` });
+
 const envSchema = z.object({
   [EnvVar.endpointName]: z._default(
     z.string().check(z.regex(/^[A-Za-z0-9_-]{1,63}$/, { error: 'must be 1 to 63 letters, digits, _ or -' })),
     Defaults.endpointName,
   ),
-  [EnvVar.backend]: z._default(z.enum(['local'], { error: 'must be one of: local' }), 'local'),
+  [EnvVar.backend]: z._default(
+    z.enum(BACKENDS, { error: `must be one of: ${BACKENDS.join(', ')}` }),
+    'local',
+  ),
   [EnvVar.dataDir]: z._default(z.string().check(z.minLength(1, { error: 'must not be empty' })), '.rag'),
   [EnvVar.sessionTable]: z._default(
     z.string().check(
@@ -44,11 +51,46 @@ const envSchema = z.object({
   [EnvVar.requestTimeoutMs]: positiveInt(Defaults.requestTimeoutMs),
   [EnvVar.batchConcurrency]: positiveInt(Defaults.batchConcurrency),
   [EnvVar.version]: z._default(z.string(), SERVICE_VERSION),
+  [EnvVar.embedder]: z.optional(oneOf(['local', 'bedrock'])),
+  [EnvVar.index]: z.optional(oneOf(['local', 'pinecone'])),
+  [EnvVar.generator]: z.optional(oneOf(['extractive', 'bedrock'])),
+  [EnvVar.guardrail]: z.optional(oneOf(['rules', 'bedrock', 'none'])),
+  [EnvVar.guardrailMode]: z._default(oneOf(['apply', 'converse']), 'apply'),
+  [EnvVar.bedrockEndpoint]: z.optional(z.url({ error: 'must be a URL such as http://127.0.0.1:4010' })),
+  [EnvVar.bedrockRegion]: z.optional(nonEmpty),
+  [EnvVar.embeddingModelId]: z._default(nonEmpty, 'amazon.titan-embed-text-v2:0'),
+  [EnvVar.embeddingDimensions]: z.optional(
+    z.pipe(
+      z.string(),
+      z.pipe(
+        z.transform(Number),
+        z
+          .int({ error: 'must be a positive integer' })
+          .check(z.positive({ error: 'must be a positive integer' })),
+      ),
+    ),
+  ),
+  [EnvVar.generationModelId]: z.optional(nonEmpty),
+  [EnvVar.condenseModelId]: z.optional(nonEmpty),
+  [EnvVar.guardrailId]: z.optional(nonEmpty),
+  [EnvVar.guardrailVersion]: z.optional(
+    z.string().check(z.regex(/^(DRAFT|[1-9]\d{0,7})$/, { error: 'must be DRAFT or a version number' })),
+  ),
+  [EnvVar.pineconeHost]: z.optional(nonEmpty),
+  [EnvVar.pineconeIndex]: z.optional(nonEmpty),
+  [EnvVar.pineconeNamespace]: z.optional(z.string()),
+  [EnvVar.pineconeApiKeySecretId]: z.optional(nonEmpty),
+  [EnvVar.pineconeApiKey]: z.optional(nonEmpty),
+  [EnvVar.secretsManagerEndpoint]: z.optional(
+    z.url({ error: 'must be a URL such as http://127.0.0.1:4566' }),
+  ),
 });
+
+export type ServingEnvironment = z.output<typeof envSchema>;
 
 export interface ServingConfig {
   readonly endpointName: string;
-  readonly backend: 'local';
+  readonly backend: (typeof BACKENDS)[number];
   readonly dataDir: string;
   readonly sessionTable: string;
   readonly sessionTtlDays: number;
@@ -58,6 +100,8 @@ export interface ServingConfig {
   readonly requestTimeoutMs: number;
   readonly batchConcurrency: number;
   readonly version: string;
+  /** Which adapter serves each port, with its settings. */
+  readonly backends: BackendsConfig;
 }
 
 /** Parses the environment once at cold start; a bad value fails here, not on the first request. */
@@ -66,9 +110,9 @@ export function loadServingConfig(env: NodeJS.ProcessEnv): ServingConfig {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'environment');
-    throw new ConfigurationError(
-      `Invalid ${variable}=${JSON.stringify(env[variable] ?? '')}: ${issue?.message ?? 'invalid value'}.`,
-    );
+    // A secret's value never goes into a message that ends up in logs.
+    const shown = SECRET_VARIABLES.has(variable) ? '(redacted)' : env[variable];
+    throw invalidVariable(variable, shown, issue?.message ?? 'invalid value');
   }
   const e = parsed.data;
   return {
@@ -82,5 +126,6 @@ export function loadServingConfig(env: NodeJS.ProcessEnv): ServingConfig {
     requestTimeoutMs: e[EnvVar.requestTimeoutMs],
     batchConcurrency: e[EnvVar.batchConcurrency],
     version: e[EnvVar.version],
+    backends: resolveBackends(e),
   };
 }

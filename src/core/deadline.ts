@@ -33,3 +33,48 @@ export async function withDeadline<T>(
     parentSignal?.removeEventListener('abort', onParentAbort);
   }
 }
+
+/**
+ * A time budget that outlives one call: a stream keeps sending after its setup has returned, so
+ * its signal stays armed until the stream ends. It aborts with DeadlineExceededError; `close` it
+ * when the response is complete (or abandoned) so backends still working for it stop.
+ */
+export class RequestDeadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(readonly budgetMs: number) {
+    this.timer = setTimeout(() => this.controller.abort(new DeadlineExceededError(budgetMs)), budgetMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Settles with `work`, or rejects with DeadlineExceededError as soon as the budget runs out. */
+  async run<T>(work: Promise<T>): Promise<T> {
+    work.catch(() => undefined);
+    const signal = this.controller.signal;
+    const expired = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason as Error);
+      signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+    });
+    expired.catch(() => undefined);
+    try {
+      return await Promise.race([work, expired]);
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  /** The failure to report: once the budget has run out, backends fail with abort errors; report the deadline. */
+  explain(error: unknown): unknown {
+    const reason: unknown = this.controller.signal.reason;
+    return reason instanceof DeadlineExceededError ? reason : error;
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    if (!this.controller.signal.aborted) this.controller.abort(new Error('The response is complete.'));
+  }
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PermissionDeniedError } from './errors.js';
 import type { Embedder } from './ports/embedder.js';
-import type { Generator } from './ports/generator.js';
+import type { GenerateOptions, Generator } from './ports/generator.js';
 import type { Guardrail, GuardrailAssessment, GuardrailResult, GuardrailSource } from './ports/guardrail.js';
 import type { SessionStore } from './ports/session-store.js';
 import type { CitedSource, RetrievedChunk, Turn, Usage } from './ports/types.js';
@@ -10,6 +10,7 @@ import type { Clock } from './ports/clock.js';
 import type { RequestParams } from './protocol/params.js';
 import { StageTimer } from './stage-timer.js';
 import { renumberCitations } from './citations.js';
+import { checkedStream, type SourcedCheck } from './checked-stream.js';
 import { Defaults } from '../shared/limits.js';
 
 export interface PipelinePorts {
@@ -24,12 +25,23 @@ export interface PipelinePorts {
 export interface PipelineOptions {
   /** Turns of history given to condensing and generation. @default 6 */
   readonly historyTurns?: number;
+  /**
+   * Streamed text is released at a sentence boundary once this many characters wait; each release
+   * runs the output guardrail over the text so far, so raise it to make fewer guardrail calls.
+   * @default 1 (every sentence)
+   */
+  readonly streamReleaseChars?: number;
 }
 
 export interface AnswerRequest {
   readonly query: string;
-  /** Absent: a new session is started and its id returned. */
+  /** Absent: a new session is started and its id returned (unless `history` is given). */
   readonly sessionId?: string;
+  /**
+   * The conversation so far, sent by the caller with every request (OpenAI-style chat without a
+   * session): used instead of a stored session, and nothing is stored.
+   */
+  readonly history?: readonly Turn[];
   readonly principal: string;
   readonly params: RequestParams;
   /** Retrieval partition of the caller's tenant. */
@@ -44,7 +56,8 @@ export interface GuardrailOutcome {
 
 export interface Answer {
   readonly response: string;
-  readonly sessionId: string;
+  /** Absent when the caller carried the history itself (`AnswerRequest.history`). */
+  readonly sessionId?: string;
   readonly sources: readonly CitedSource[];
   readonly usage: Usage;
   readonly guardrail: GuardrailOutcome;
@@ -53,6 +66,16 @@ export interface Answer {
     readonly retrieved: readonly { readonly id: string; readonly score: number }[];
     readonly timingsMs: Readonly<Record<string, number>>;
   };
+}
+
+/** An answer as it is generated: text to send, then the complete answer once the turn is stored. */
+export type AnswerEvent =
+  { readonly type: 'text'; readonly text: string } | { readonly type: 'answer'; readonly answer: Answer };
+
+export interface AnswerStream {
+  /** Known before any text: the session the turn will be stored in. */
+  readonly sessionId?: string;
+  readonly events: AsyncIterable<AnswerEvent>;
 }
 
 /** Stored instead of a question the input guardrail blocked, so blocked text (e.g. PII) is never persisted. */
@@ -64,6 +87,29 @@ const addUsage = (a: Usage, b: Usage): Usage => ({
   outputTokens: a.outputTokens + b.outputTokens,
 });
 
+/** Everything before generation: retrieval done, ownership and the input checked. */
+interface Prepared {
+  readonly request: AnswerRequest;
+  readonly timer: StageTimer;
+  /** Undefined when the caller carries the history and nothing is stored. */
+  readonly sessionId: string | undefined;
+  readonly turns: readonly Turn[];
+  readonly retrievalQuestion: string;
+  readonly matches: readonly RetrievedChunk[];
+  readonly input: SourcedCheck;
+  /** The question to generate from: the masked one when the input guardrail anonymized it. */
+  readonly question: string;
+  readonly usage: Usage;
+}
+
+/** What generation produced, ready to store and return. */
+interface Generated {
+  readonly response: string;
+  readonly cited: readonly RetrievedChunk[];
+  readonly usage: Usage;
+  readonly checks: readonly SourcedCheck[];
+}
+
 /**
  * The RAG pipeline over ports. Independent stages run concurrently: the session read, the
  * ownership claim, the input guardrail and the embedding of the raw question all start at once,
@@ -71,25 +117,84 @@ const addUsage = (a: Usage, b: Usage): Usage => ({
  */
 export class RagPipeline {
   private readonly historyTurns: number;
+  private readonly streamReleaseChars: number;
 
   constructor(
     private readonly ports: PipelinePorts,
     options: PipelineOptions = {},
   ) {
     this.historyTurns = options.historyTurns ?? Defaults.historyTurns;
+    this.streamReleaseChars = options.streamReleaseChars ?? 1;
   }
 
   async answer(request: AnswerRequest): Promise<Answer> {
+    const prepared = await this.prepare(request);
+    const generated = isBlocked(prepared.input) ? blockedAtInput(prepared) : await this.generate(prepared);
+    return this.finish(prepared, generated);
+  }
+
+  /**
+   * Streams the answer. Everything up to generation (history, retrieval, the input check) runs
+   * before this resolves, so those failures still surface as an HTTP error; the text then
+   * arrives sentence by sentence after the output check, and the last event (the complete
+   * answer) comes only after the turn is stored.
+   */
+  async answerStream(request: AnswerRequest): Promise<AnswerStream> {
+    const prepared = await this.prepare(request);
+    return {
+      ...(prepared.sessionId !== undefined && { sessionId: prepared.sessionId }),
+      events: this.streamEvents(prepared),
+    };
+  }
+
+  private async *streamEvents(prepared: Prepared): AsyncGenerator<AnswerEvent> {
+    if (isBlocked(prepared.input)) {
+      const generated = blockedAtInput(prepared);
+      yield { type: 'text', text: generated.response };
+      yield { type: 'answer', answer: await this.finish(prepared, generated) };
+      return;
+    }
+    const { request, timer, matches } = prepared;
+    const started = this.ports.clock.now();
+    const stream = checkedStream({
+      chunks: this.ports.generator.stream(generateOptions(prepared)),
+      guardrail: this.ports.guardrail,
+      passageCount: matches.length,
+      minReleaseChars: this.streamReleaseChars,
+      ...(request.abortSignal && { abortSignal: request.abortSignal }),
+    });
+    let step = await stream.next();
+    while (!step.done) {
+      yield { type: 'text', text: step.value };
+      step = await stream.next();
+    }
+    timer.add('generate', this.ports.clock.now() - started);
+    const outcome = step.value;
+    const generated: Generated = {
+      response: outcome.text,
+      cited: outcome.order.map((n) => matches[n - 1]).filter((chunk) => chunk !== undefined),
+      usage: addUsage(prepared.usage, outcome.usage),
+      checks: [prepared.input, ...outcome.checks],
+    };
+    yield { type: 'answer', answer: await this.finish(prepared, generated) };
+  }
+
+  private async prepare(request: AnswerRequest): Promise<Prepared> {
     const { embedder, index, generator, guardrail, sessions, clock } = this.ports;
     const { query, principal, params, abortSignal } = request;
     const timer = new StageTimer(clock);
+    const stateless = request.history !== undefined;
     const isNewSession = request.sessionId === undefined;
-    const sessionId = request.sessionId ?? randomUUID();
+    const sessionId = stateless ? undefined : (request.sessionId ?? randomUUID());
 
-    const owner = timer.time('session', () => sessions.claim(sessionId, principal));
-    const history = isNewSession
-      ? Promise.resolve<readonly Turn[]>([])
-      : timer.time('session', () => sessions.recent(sessionId, this.historyTurns));
+    const owner =
+      sessionId === undefined
+        ? Promise.resolve(principal)
+        : timer.time('session', () => sessions.claim(sessionId, principal));
+    const history =
+      stateless || isNewSession
+        ? Promise.resolve<readonly Turn[]>((request.history ?? []).slice(-this.historyTurns))
+        : timer.time('session', () => sessions.recent(sessionId as string, this.historyTurns));
     const inputCheck = timer.time('guardrail_input', () =>
       guardrail.check({ text: query, source: 'INPUT', abortSignal }),
     );
@@ -132,60 +237,86 @@ export class RagPipeline {
     }
 
     const input = { ...(await inputCheck), source: 'INPUT' as const };
-    const checks: (GuardrailResult & { source: GuardrailSource })[] = [input];
-    let response: string;
-    let cited: readonly RetrievedChunk[] = [];
     // An input guardrail that only masked (e.g. anonymized PII) lets the masked question through,
     // and only the masked text is generated from and stored.
     const question =
       input.action === 'INTERVENED' && !isBlocked(input) && input.output !== undefined ? input.output : query;
-    if (isBlocked(input)) {
-      response = input.output ?? '';
-    } else {
-      const generated = await timer.time('generate', () =>
-        generator.generate({
-          question,
-          passages: matches,
-          history: turns,
-          params: { temperature: params.temperature, maxTokens: params.maxTokens },
-          abortSignal,
+    return { request, timer, sessionId, turns, retrievalQuestion, matches, input, question, usage };
+  }
+
+  private async generate(prepared: Prepared): Promise<Generated> {
+    const { matches, timer } = prepared;
+    const generated = await timer.time('generate', () =>
+      this.ports.generator.generate(generateOptions(prepared)),
+    );
+    const usage = addUsage(prepared.usage, generated.usage);
+    const { text, order } = renumberCitations(generated.text, generated.citations);
+    const cited = order.map((n) => matches[n - 1]).filter((chunk) => chunk !== undefined);
+    if (generated.guardrail?.action === 'INTERVENED') {
+      // A guardrail attached to the model call already judged this text; its message is the answer.
+      return { response: text, cited, usage, checks: [prepared.input, generated.guardrail] };
+    }
+    const outputCheck = await timer.time('guardrail_output', () =>
+      this.ports.guardrail.check({ text, source: 'OUTPUT', abortSignal: prepared.request.abortSignal }),
+    );
+    return {
+      response: outputCheck.action === 'INTERVENED' ? (outputCheck.output ?? '') : text,
+      cited,
+      usage,
+      checks: [prepared.input, { ...outputCheck, source: 'OUTPUT' }],
+    };
+  }
+
+  /** Stores the turn (before anything is returned: a Lambda may freeze right after it answers) and builds the answer. */
+  private async finish(prepared: Prepared, generated: Generated): Promise<Answer> {
+    const { timer, sessionId, question } = prepared;
+    const sources = generated.cited.map(toCitedSource);
+    const withheld = generated.checks.some((check) => check.source === 'INPUT' && isBlocked(check));
+    if (sessionId !== undefined) {
+      await timer.time('store', () =>
+        this.ports.sessions.append({
+          sessionId,
+          query: withheld ? WITHHELD_QUERY : question,
+          response: generated.response,
+          sources,
+          createdAt: this.ports.clock.now(),
         }),
       );
-      usage = addUsage(usage, generated.usage);
-      const { text, order } = renumberCitations(generated.text, generated.citations);
-      const outputCheck = await timer.time('guardrail_output', () =>
-        guardrail.check({ text, source: 'OUTPUT', abortSignal }),
-      );
-      checks.push({ ...outputCheck, source: 'OUTPUT' });
-      response = outputCheck.action === 'INTERVENED' ? (outputCheck.output ?? '') : text;
-      cited = order.map((n) => matches[n - 1]).filter((chunk) => chunk !== undefined);
     }
-
-    const sources = cited.map(toCitedSource);
-    // Stored before the response is returned: a Lambda may freeze right after it answers.
-    await timer.time('store', () =>
-      sessions.append({
-        sessionId,
-        query: isBlocked(input) ? WITHHELD_QUERY : question,
-        response,
-        sources,
-        createdAt: clock.now(),
-      }),
-    );
-
     return {
-      response,
-      sessionId,
+      response: generated.response,
+      ...(sessionId !== undefined && { sessionId }),
       sources,
-      usage,
-      guardrail: summarizeGuardrail(checks),
+      usage: generated.usage,
+      guardrail: summarizeGuardrail(generated.checks),
       trace: {
-        retrievalQuestion,
-        retrieved: matches.map(({ id, score }) => ({ id, score })),
+        retrievalQuestion: prepared.retrievalQuestion,
+        retrieved: prepared.matches.map(({ id, score }) => ({ id, score })),
         timingsMs: timer.snapshot(),
       },
     };
   }
+}
+
+function generateOptions(prepared: Prepared): GenerateOptions {
+  const { params, abortSignal } = prepared.request;
+  return {
+    question: prepared.question,
+    passages: prepared.matches,
+    history: prepared.turns,
+    params: { temperature: params.temperature, maxTokens: params.maxTokens },
+    ...(abortSignal && { abortSignal }),
+  };
+}
+
+/** The input guardrail blocked the question: its message is the answer, and nothing is generated. */
+function blockedAtInput(prepared: Prepared): Generated {
+  return {
+    response: prepared.input.output ?? '',
+    cited: [],
+    usage: prepared.usage,
+    checks: [prepared.input],
+  };
 }
 
 const isBlocked = (check: GuardrailResult): boolean =>
@@ -195,9 +326,7 @@ function toCitedSource(chunk: RetrievedChunk): CitedSource {
   return { id: chunk.id, source: chunk.location, score: chunk.score, text: chunk.text };
 }
 
-function summarizeGuardrail(
-  checks: readonly (GuardrailResult & { source: GuardrailSource })[],
-): GuardrailOutcome {
+function summarizeGuardrail(checks: readonly SourcedCheck[]): GuardrailOutcome {
   const intervened = checks.filter((check) => check.action === 'INTERVENED');
   if (intervened.length === 0) return { action: 'NONE' };
   return {

@@ -28,6 +28,11 @@ export class StageTimer {
     }
   }
 
+  /** Adds a span measured elsewhere, e.g. a stream whose generation interleaves with sending. */
+  add(stage: Stage, ms: number): void {
+    this.spans[stage] = (this.spans[stage] ?? 0) + ms;
+  }
+
   /** Milliseconds per stage plus `total` since the timer started. */
   snapshot(): Readonly<Record<string, number>> {
     return { ...this.spans, total: this.clock.now() - this.started };

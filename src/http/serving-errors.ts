@@ -26,10 +26,10 @@ export function errorResponse(
     return jsonResponse(error.status, body(error), headers);
   }
   logger.error('unexpected failure', error as Error);
-  return jsonResponse(500, {
-    error_code: 'INTERNAL_ERROR',
-    message: 'An internal error occurred; it has been logged.',
-  });
+  return jsonResponse(
+    500,
+    body(new ServingError('An internal error occurred; it has been logged.', 'INTERNAL_ERROR', 500)),
+  );
 }
 
 /** Turns every failure into a Databricks-style error response; stack traces never reach the caller. */

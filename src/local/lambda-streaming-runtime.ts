@@ -1,6 +1,14 @@
 import { Writable } from 'node:stream';
 import type { ServerResponse } from 'node:http';
 
+/** The client closed the connection before the response was complete. */
+export class ClientClosedError extends Error {
+  constructor() {
+    super('The client closed the connection before the response was complete.');
+    this.name = 'ClientClosedError';
+  }
+}
+
 /** Status and headers that a streaming Lambda writes before its body. */
 export interface ResponsePrelude {
   statusCode?: number;
@@ -14,6 +22,11 @@ export interface ResponsePrelude {
 export class LocalResponseStream extends Writable {
   constructor(private readonly res: ServerResponse) {
     super();
+    // A client that hangs up ends the stream for the handler too, as Lambda's does, so a
+    // streaming body stops (and its backends with it) instead of writing into the void.
+    res.once('close', () => {
+      if (!res.writableFinished) this.destroy(new ClientClosedError());
+    });
   }
 
   setPrelude(prelude: ResponsePrelude): void {

@@ -178,6 +178,8 @@ export function createLocalGateway(options: LocalGatewayOptions): Server {
     try {
       await options.handler(event, stream, context);
     } catch (error) {
+      // Nobody is left to answer when the client hung up; that is no failure of the handler.
+      if (stream.destroyed && res.destroyed) return;
       options.onError?.(error);
       if (!res.headersSent) gatewayError(res, 'DEFAULT_5XX', requestId);
       else res.destroy();

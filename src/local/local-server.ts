@@ -8,6 +8,7 @@ import { tokenStoreFromEnvironment } from '../composition/token-store-from-env.j
 import { tokenAuthorizer } from '../auth/token-authorizer.js';
 import { systemClock } from '../core/ports/clock.js';
 import { EnvVar } from '../shared/env.js';
+import { loadServingConfig } from '../config/serving-config.js';
 import { Defaults } from '../shared/limits.js';
 import { ensureSessionTable } from '../adapters/dynamodb/session-table.js';
 import { openLocalRetrieval } from '../adapters/local/open-local-retrieval.js';
@@ -107,7 +108,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   try {
     await ensureSessionTable(dynamo.client, SESSION_TABLE);
     let firstStartIngest: IngestSummary | undefined;
-    if (options.sampleCorpusDir && !(await exists(join(dataDir, 'index.json')))) {
+    // The sample corpus goes into the local index; a server on Pinecone has its own ingestion.
+    const usesLocalIndex = loadServingConfig({ ...options.environment }).backends.index.kind === 'local';
+    if (options.sampleCorpusDir && usesLocalIndex && !(await exists(join(dataDir, 'index.json')))) {
       firstStartIngest = await ingestSampleCorpus(dataDir, options.sampleCorpusDir, log);
     }
     const environment: NodeJS.ProcessEnv = {

@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import pLimit from 'p-limit';
 import { EndpointNotFoundError } from '../core/errors.js';
 import { withDeadline } from '../core/deadline.js';
@@ -5,7 +6,6 @@ import type { RagPipeline } from '../core/pipeline.js';
 import { parseInvocation, type RecordsInvocation } from '../core/protocol/invocation-request.js';
 import { parseJsonObjectBody } from '../core/protocol/request-body.js';
 import { toWirePrediction } from '../core/protocol/response.js';
-import { BadRequestError } from '../core/errors.js';
 import { principalFromEvent, requireScope, type Principal } from '../auth/principal.js';
 import {
   header,
@@ -15,24 +15,30 @@ import {
   type ProxyEvent,
 } from '../http/types.js';
 import type { ServingMetrics } from '../observability/serving-metrics.js';
+import { parseChatRequest } from '../core/protocol/chat-request.js';
+import { answerChat } from './chat.js';
+import { requestBudgetMs } from './request-budget.js';
 import { CITED_SOURCES_LOG } from '../shared/logs.js';
 
 export interface InvocationsRouteOptions {
   readonly pipeline: RagPipeline;
+  /**
+   * Failed streams are logged as warnings; each answered records request writes one INFO line
+   * naming the cited sources (the dashboard's "most cited documents").
+   */
+  readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly endpointName: string;
   readonly metrics: ServingMetrics;
   /** Upper bound of a request's time budget; the Lambda's remaining time may shorten it. */
   readonly requestTimeoutMs: number;
   /** Records of one batch answered at once. */
   readonly batchConcurrency: number;
-  /** Receives one structured line per request naming the cited sources (the dashboard's "top sources"). */
-  readonly logger?: { info(message: string, extra: Record<string, unknown>): void };
 }
 
-/** Time kept back from the Lambda's remaining time so an error response can still be written. */
-const RESPONSE_MARGIN_MS = 500;
-
-/** `POST /serving-endpoints/{name}/invocations`: parse, answer each record (bounded concurrency), keep order. */
+/**
+ * `POST /serving-endpoints/{name}/invocations`: parse, answer each record (bounded concurrency),
+ * keep order. A chat-style body (`messages`) is answered as a chat completion, streamed on request.
+ */
 export function invocationsRoute(options: InvocationsRouteOptions) {
   const limit = pLimit(options.batchConcurrency);
 
@@ -65,13 +71,14 @@ export function invocationsRoute(options: InvocationsRouteOptions) {
       contentType: header(event, 'content-type'),
     });
     const invocation = parseInvocation(body);
+    const budgetMs = requestBudgetMs(options.requestTimeoutMs, context);
     if (invocation.kind === 'chat') {
-      throw new BadRequestError(
-        `Chat-style 'messages' requests are not served by this endpoint version; use an MLflow input format.`,
-      );
+      const chat = parseChatRequest(invocation.body, {
+        requireModel: false,
+        headerSessionId: header(event, 'x-session-id'),
+      });
+      return answerChat(options, chat, principal, budgetMs);
     }
-    const remaining = context.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY;
-    const budgetMs = Math.max(1, Math.min(options.requestTimeoutMs, remaining - RESPONSE_MARGIN_MS));
     const predictions = await withDeadline(budgetMs, (signal) =>
       answerRecords(invocation, principal, signal),
     );

@@ -22,8 +22,18 @@ export const EnvVar = {
   quotaTpm: 'RAG_QUOTA_TPM',
   /** Powertools' own variable, also passed explicitly so the local server can set it per instance. */
   logLevel: 'POWERTOOLS_LOG_LEVEL',
+  // Which adapter serves each port (defaults follow RAG_BACKEND: local or aws/fakes).
+  embedder: 'RAG_EMBEDDER',
+  index: 'RAG_INDEX',
+  generator: 'RAG_GENERATOR',
+  guardrail: 'RAG_GUARDRAIL',
+  /** `apply`: ApplyGuardrail on the question and the answer; `converse`: attached to the Converse call. */
+  guardrailMode: 'RAG_GUARDRAIL_MODE',
   // Bedrock
+  bedrockEndpoint: 'BEDROCK_ENDPOINT',
+  bedrockRegion: 'BEDROCK_REGION',
   embeddingModelId: 'BEDROCK_EMBEDDING_MODEL_ID',
+  embeddingDimensions: 'BEDROCK_EMBEDDING_DIMENSIONS',
   generationModelId: 'BEDROCK_GENERATION_MODEL_ID',
   condenseModelId: 'BEDROCK_CONDENSE_MODEL_ID',
   guardrailId: 'BEDROCK_GUARDRAIL_ID',
@@ -33,4 +43,11 @@ export const EnvVar = {
   pineconeIndex: 'PINECONE_INDEX',
   pineconeNamespace: 'PINECONE_NAMESPACE',
   pineconeApiKeySecretId: 'PINECONE_API_KEY_SECRET_ID',
+  /** A plain key: refused unless RAG_BACKEND=fakes (deployed stages read the secret). */
+  pineconeApiKey: 'PINECONE_API_KEY',
+  secretsManagerEndpoint: 'SECRETS_MANAGER_ENDPOINT',
 } as const;
+
+/** RAG_BACKEND values: embedded defaults, a deployed stage, or cloud adapters against local fakes. */
+export const BACKENDS = ['local', 'aws', 'fakes'] as const;
+export type Backend = (typeof BACKENDS)[number];

@@ -10,8 +10,11 @@ export interface ApiRoute {
 }
 
 export const INVOCATIONS_RESOURCE = '/serving-endpoints/{name}/invocations';
-/** The OpenAI-compatible route (`baseURL = <host>/serving-endpoints`), as Databricks offers it. */
+/** OpenAI-compatible chat route; `model` in the body names the endpoint. Errors in OpenAI's shape. */
 export const CHAT_COMPLETIONS_RESOURCE = '/serving-endpoints/chat/completions';
+export const SESSIONS_RESOURCE = '/sessions';
+export const SESSION_RESOURCE = '/sessions/{id}';
+export const FEEDBACK_RESOURCE = '/feedback';
 
 export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', resource: '/ping', authorized: false },
@@ -19,8 +22,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', resource: '/version', authorized: false },
   { method: 'POST', resource: INVOCATIONS_RESOURCE, authorized: true },
   { method: 'POST', resource: CHAT_COMPLETIONS_RESOURCE, authorized: true },
-  { method: 'GET', resource: '/sessions', authorized: true },
-  { method: 'GET', resource: '/sessions/{id}', authorized: true },
-  { method: 'DELETE', resource: '/sessions/{id}', authorized: true },
-  { method: 'POST', resource: '/feedback', authorized: true },
+  { method: 'GET', resource: SESSIONS_RESOURCE, authorized: true },
+  { method: 'GET', resource: SESSION_RESOURCE, authorized: true },
+  { method: 'DELETE', resource: SESSION_RESOURCE, authorized: true },
+  { method: 'POST', resource: FEEDBACK_RESOURCE, authorized: true },
 ];

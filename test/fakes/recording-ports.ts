@@ -70,6 +70,15 @@ export function recordingPorts(
           citations: passages.length ? [passages.length] : [],
           usage: { inputTokens: 10, outputTokens: 2 },
         })),
+      async *stream({ passages }) {
+        const result = await timed('generate', () => ({
+          text: `Answer [${passages.length}].`,
+          citations: passages.length ? [passages.length] : [],
+          usage: { inputTokens: 10, outputTokens: 2 },
+        }));
+        yield { type: 'text' as const, text: result.text };
+        yield { type: 'finish' as const, citations: result.citations, usage: result.usage };
+      },
       condense: ({ question, history }) =>
         timed('condense', () => ({
           question: `${history.at(-1)?.query ?? ''} ${question}`,

@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
 import { RagPipeline } from '../../src/core/pipeline.js';
 import type { RetrievedChunk } from '../../src/core/ports/types.js';
@@ -47,7 +48,11 @@ describe('Route: invocations, cited-sources log line', () => {
       metrics: new ServingMetrics(),
       requestTimeoutMs: 5_000,
       batchConcurrency: 2,
-      logger: { info: (message, extra) => void logged.push({ message, extra }) },
+      logger: {
+        info: (message: string, extra: Record<string, unknown>) => void logged.push({ message, extra }),
+        warn: () => undefined,
+        error: () => undefined,
+      } as unknown as Pick<Logger, 'info' | 'warn' | 'error'>,
     });
     const body = {
       dataframe_records: [{ query: 'private question one' }, { query: 'private question two' }],

@@ -1,6 +1,7 @@
 import type {
   CondenseOptions,
   CondenseResult,
+  GenerateChunk,
   GenerateOptions,
   GenerateResult,
   Generator,
@@ -19,20 +20,18 @@ import { countWords } from './words.js';
  */
 export class ExtractiveGenerator implements Generator {
   async generate(options: GenerateOptions): Promise<GenerateResult> {
-    options.abortSignal?.throwIfAborted();
-    const { question, passages, history, params } = options;
-    const inputTokens = countWords(question) + passages.reduce((sum, p) => sum + countWords(p.text), 0);
-    // A follow-up ("tell me more about that") has no terms of its own to match, so score with
-    // the condensed question's terms too, at a lower weight than the question's own terms.
-    const rewrite = rewriteFollowUp(question, history);
-    const weights = queryWeights(question, rewrite.contextTerms);
-    const picked = pickSentences(passages, weights, wordBudget(params.maxTokens));
-    if (picked.length === 0) {
-      return { text: NOT_FOUND, citations: [], usage: { inputTokens, outputTokens: countWords(NOT_FOUND) } };
+    const { sentences, ...result } = compose(options);
+    return { ...result, text: sentences.join(' ') };
+  }
+
+  /** Streams the answer sentence by sentence, as a model would stream tokens. */
+  async *stream(options: GenerateOptions): AsyncGenerator<GenerateChunk> {
+    const { sentences, citations, usage } = compose(options);
+    for (const [i, sentence] of sentences.entries()) {
+      options.abortSignal?.throwIfAborted();
+      yield { type: 'text', text: i === 0 ? sentence : ` ${sentence}` };
     }
-    const text = picked.map((s) => s.rendered).join(' ');
-    const citations = [...new Set(picked.map((s) => s.passage + 1))].sort((a, b) => a - b);
-    return { text, citations, usage: { inputTokens, outputTokens: countWords(text) } };
+    yield { type: 'finish', citations, usage };
   }
 
   async condense(options: CondenseOptions): Promise<CondenseResult> {
@@ -44,6 +43,28 @@ export class ExtractiveGenerator implements Generator {
       countWords(question) + rewrite.turnsUsed.reduce((sum, t) => sum + countWords(t.query), 0);
     return { question: rewrite.question, usage: { inputTokens, outputTokens: countWords(rewrite.question) } };
   }
+}
+
+/** The sentences of an answer (each rendered with its citation), the passages cited and the usage. */
+function compose(options: GenerateOptions): Omit<GenerateResult, 'text'> & { sentences: string[] } {
+  options.abortSignal?.throwIfAborted();
+  const { question, passages, history, params } = options;
+  const inputTokens = countWords(question) + passages.reduce((sum, p) => sum + countWords(p.text), 0);
+  // A follow-up ("tell me more about that") has no terms of its own to match, so score with
+  // the condensed question's terms too, at a lower weight than the question's own terms.
+  const rewrite = rewriteFollowUp(question, history);
+  const weights = queryWeights(question, rewrite.contextTerms);
+  const picked = pickSentences(passages, weights, wordBudget(params.maxTokens));
+  if (picked.length === 0) {
+    return {
+      sentences: [NOT_FOUND],
+      citations: [],
+      usage: { inputTokens, outputTokens: countWords(NOT_FOUND) },
+    };
+  }
+  const sentences = picked.map((s) => s.rendered);
+  const citations = [...new Set(picked.map((s) => s.passage + 1))].sort((a, b) => a - b);
+  return { sentences, citations, usage: { inputTokens, outputTokens: countWords(sentences.join(' ')) } };
 }
 
 /** What the generator answers when no passage shares a content term with the question. */

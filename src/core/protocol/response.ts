@@ -4,7 +4,8 @@ import type { ServingError } from '../errors.js';
 /** One prediction as the wire protocol shows it (snake_case, Databricks style). */
 export interface WirePrediction {
   readonly response: string;
-  readonly session_id: string;
+  /** Always set for MLflow records; absent only when a chat caller carries the history itself. */
+  readonly session_id?: string;
   readonly sources: readonly { id: string; source: string; score: number; text: string }[];
   readonly usage: { input_tokens: number; output_tokens: number };
   readonly guardrail: Answer['guardrail'];
@@ -18,7 +19,7 @@ export interface WirePrediction {
 export function toWirePrediction(answer: Answer, withTrace: boolean): WirePrediction {
   return {
     response: answer.response,
-    session_id: answer.sessionId,
+    ...(answer.sessionId !== undefined && { session_id: answer.sessionId }),
     sources: answer.sources.map(({ id, source, score, text }) => ({ id, source, score, text })),
     usage: { input_tokens: answer.usage.inputTokens, output_tokens: answer.usage.outputTokens },
     guardrail: answer.guardrail,
