@@ -9,6 +9,7 @@ import type { StageName } from '../../../lib/config/stages.js';
 import { InvocationsFunction } from '../../../lib/constructs/invocations-function.js';
 import { SessionTable } from '../../../lib/constructs/session-table.js';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { loadServingConfig } from '../../../src/config/serving-config.js';
 import { EnvVar } from '../../../src/shared/env.js';
 import {
   SESSION_OWNER_INDEX,
@@ -345,6 +346,48 @@ describe('Serving stack: functions', () => {
       Ref: tableId(stateful, 'Tokens'),
     });
   });
+
+  it.each(['dev', 'prod'] as const)(
+    'gives the %s function an environment its configuration loader accepts, selecting the cloud adapters',
+    (stage) => {
+      // Prepare
+      const { serving, built } = stageTemplates(stage);
+      const { config } = built;
+      const variables = functionAt(serving, 'Invocations').Properties.Environment.Variables as Record<
+        string,
+        unknown
+      >;
+      // Deployed, CloudFormation fills in the table names; any valid name stands in for them here.
+      const env = Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [
+          name,
+          typeof value === 'string' ? value : `${stage}-table`,
+        ]),
+      );
+
+      // Act
+      const loaded = loadServingConfig(env);
+
+      // Assess
+      expect(loaded.backend).toBe('aws');
+      expect(loaded.backends).toMatchObject({
+        embedder: { kind: 'bedrock', modelId: config.models.embeddingModelId },
+        index: {
+          kind: 'pinecone',
+          indexName: config.pinecone.indexName,
+          namespace: config.pinecone.namespace,
+          apiKey: { secretId: config.pinecone.apiKeySecretName },
+        },
+        generator: { kind: 'bedrock', modelId: config.models.generationModelId },
+        guardrail: {
+          kind: 'bedrock',
+          guardrailId: config.guardrail.id,
+          guardrailVersion: config.guardrail.version,
+        },
+      });
+      expect(loaded.requestTimeoutMs).toBe(config.invocations.requestTimeoutMs);
+    },
+  );
 
   it('lets the invocations function use only its tables, the named models and guardrail, and the one secret', () => {
     // Prepare
