@@ -3,6 +3,7 @@ import { REQUEST_ID_HEADER } from '../../src/http/response-headers.js';
 import {
   GATEWAY_RESPONSES,
   GATEWAY_RETRY_AFTER_SECONDS,
+  type GatewayErrorResponse,
   type GatewayResponseType,
 } from '../../src/shared/gateway-responses.js';
 
@@ -18,7 +19,8 @@ const REQUEST_ID_EXPRESSION = 'context.requestId';
 export function databricksGatewayResponse(
   type: GatewayResponseType,
 ): Omit<apigw.GatewayResponseOptions, 'type'> {
-  const { status, errorCode, message } = GATEWAY_RESPONSES[type];
+  const response: GatewayErrorResponse = GATEWAY_RESPONSES[type];
+  const { status, errorCode, message } = response;
   if (/[$#\\]/.test(message)) {
     // The body is a Velocity template: `$` and `#` would be evaluated, not printed.
     throw new Error(`Gateway response message for ${type} must not contain $, # or \\: '${message}'`);
@@ -26,7 +28,7 @@ export function databricksGatewayResponse(
   const retryAfter = GATEWAY_RETRY_AFTER_SECONDS[type];
   const body = JSON.stringify({ error_code: errorCode, message, request_id: REQUEST_ID_TEMPLATE });
   return {
-    statusCode: String(status),
+    ...(!response.preserveStatus && { statusCode: String(status) }),
     responseHeaders: {
       // Header values are mapping expressions: quoted literals, or a context variable.
       'content-type': "'application/json'",

@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { AUTHORIZATION_HEADER_PATTERN, RagApi } from '../../../lib/constructs/rag-api.js';
 import { integerAbovePattern } from '../../../lib/constructs/request-firewall.js';
 import { tokenFromAuthorization } from '../../../src/auth/authenticate.js';
-import { GATEWAY_RESPONSES, GATEWAY_RETRY_AFTER_SECONDS } from '../../../src/shared/gateway-responses.js';
+import {
+  GATEWAY_RESPONSES,
+  GATEWAY_RETRY_AFTER_SECONDS,
+  type GatewayErrorResponse,
+} from '../../../src/shared/gateway-responses.js';
 import { Limits } from '../../../src/shared/limits.js';
 import { API_ROUTES } from '../../../src/shared/routes.js';
 import { flatten, logicalIdAt, stageTemplates } from '../support/stage-app.js';
@@ -178,8 +182,8 @@ describe('Serving stack: REST API', () => {
     expect(responses.map((r) => r.ResponseType).sort()).toEqual(Object.keys(GATEWAY_RESPONSES).sort());
     for (const response of responses) {
       const type = response.ResponseType as keyof typeof GATEWAY_RESPONSES;
-      const expected = GATEWAY_RESPONSES[type];
-      expect(response.StatusCode).toBe(String(expected.status));
+      const expected: GatewayErrorResponse = GATEWAY_RESPONSES[type];
+      expect(response.StatusCode).toBe(expected.preserveStatus ? undefined : String(expected.status));
       expect(JSON.parse(response.ResponseTemplates['application/json']!)).toEqual({
         error_code: expected.errorCode,
         message: expected.message,
@@ -193,6 +197,7 @@ describe('Serving stack: REST API', () => {
         ...(retryAfter !== undefined && { 'gatewayresponse.header.retry-after': `'${retryAfter}'` }),
       });
     }
+    expect(responses.find((r) => r.ResponseType === 'DEFAULT_4XX')?.StatusCode).toBeUndefined();
     const throttled = responses.find((r) => r.ResponseType === 'THROTTLED');
     expect(throttled?.StatusCode).toBe('429');
     expect(throttled?.ResponseParameters['gatewayresponse.header.retry-after']).toBe("'1'");
