@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import pLimit from 'p-limit';
 import { EndpointNotFoundError } from '../core/errors.js';
 import { withDeadline } from '../core/deadline.js';
@@ -15,14 +16,19 @@ import {
 } from '../http/types.js';
 import type { ServingMetrics } from '../observability/serving-metrics.js';
 import { parseChatRequest } from '../core/protocol/chat-request.js';
-import { answerChat, type ChatAnswerOptions } from './chat.js';
+import { answerChat } from './chat.js';
 import { requestBudgetMs } from './request-budget.js';
 import type { QuotaEnforcer } from '../core/quota.js';
 import type { Usage } from '../core/ports/types.js';
+import { CITED_SOURCES_LOG } from '../shared/logs.js';
 
 export interface InvocationsRouteOptions {
   readonly pipeline: RagPipeline;
-  readonly logger?: ChatAnswerOptions['logger'];
+  /**
+   * Failed streams are logged as warnings; each answered records request writes one INFO line
+   * naming the cited sources (the dashboard's "most cited documents").
+   */
+  readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly endpointName: string;
   readonly metrics: ServingMetrics;
   /** Upper bound of a request's time budget; the Lambda's remaining time may shorten it. */
@@ -89,6 +95,10 @@ export function invocationsRoute(options: InvocationsRouteOptions) {
       const predictions = await withDeadline(budgetMs, (signal) =>
         answerRecords(invocation, principal, signal, usage),
       );
+      // Source names only, once per prediction: no query, answer or chunk text reaches the logs.
+      options.logger?.info(CITED_SOURCES_LOG.message, {
+        [CITED_SOURCES_LOG.field]: predictions.flatMap((p) => [...new Set(p.sources.map((s) => s.source))]),
+      });
       return jsonResponse(200, { predictions });
     } finally {
       // Tokens spent count even when another record of the batch failed or time ran out.
