@@ -1,8 +1,8 @@
 import middy from '@middy/core';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { servingErrors } from '../../src/http/serving-errors.js';
 import { responseHeaders } from '../../src/http/response-headers.js';
 import { requestMetrics } from '../../src/http/request-metrics.js';
+import { publishMetrics } from '../../src/http/publish-metrics.js';
 import { router } from '../../src/routes/router.js';
 import { invocationsRoute } from '../../src/routes/invocations.js';
 import { healthRoute, versionRoute } from '../../src/routes/service-info.js';
@@ -52,7 +52,7 @@ export function createServingHandler(services: ServingServices) {
     [`POST ${FEEDBACK_RESOURCE}`]: feedbackRoute({ sessions, clock }),
   });
   return middy(routes, { streamifyResponse: true })
-    .use(logMetrics(metrics.metrics, { captureColdStartMetric: true }))
+    .use(publishMetrics(metrics.metrics))
     .use(requestMetrics(metrics))
     .use(accessLog({ logger, logPrompts: security.config.logPrompts }))
     .use(responseHeaders())
