@@ -1,3 +1,4 @@
+import { luhnValid } from '../text/luhn.js';
 /**
  * What never reaches a log line: bearer tokens and credentials always; personal data that has a
  * recognizable shape (e-mail addresses, phone numbers, US social security and payment card
@@ -45,17 +46,7 @@ const PATTERNS: readonly Pattern[] = [
 
 /** Payment card numbers carry a Luhn check digit; long ids and timestamps mostly do not. */
 function passesLuhn(candidate: string): boolean {
-  const digits = candidate.replace(/\D/g, '');
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let digit = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return sum % 10 === 0;
+  return luhnValid(candidate.replace(/\D/g, ''));
 }
 
 /** Masks tokens, credentials and PII in free text. */
