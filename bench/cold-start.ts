@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { invocationsNodeOptions, SOURCE_MAPS_NODE_OPTION } from '../lib/constructs/invocations-bundling.js';
+import { functionNodeOptions, SOURCE_MAPS_NODE_OPTION } from '../lib/constructs/function-bundling.js';
 import { bundleLikeCdk, type Bundle } from './support/bundle.js';
 import { BASELINE_CPU_SOURCE, PROBE_SOURCE, parseProbeOutput } from './support/cold-start-probe.js';
 import { startFakeBackendsProcess } from './support/fake-serving.js';
@@ -27,7 +27,7 @@ const LANGCHAIN_ENTRY = join(LANGCHAIN_DIR, 'handler.ts');
 /** At least 15 fresh processes per variant (the floor); more only make it slower. */
 const ROUNDS = Math.max(15, Number(process.env.BENCH_COLD_START_ROUNDS ?? 15));
 /** NODE_OPTIONS as the construct sets them by default. */
-const DEPLOYED_NODE_OPTIONS = invocationsNodeOptions() ?? '';
+const DEPLOYED_NODE_OPTIONS = functionNodeOptions() ?? '';
 
 interface Variant {
   readonly name: string;

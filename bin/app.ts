@@ -51,11 +51,14 @@ export function buildApp(app: App): RagServingApp {
     env,
     config,
     sessionTable: stateful.sessions.table,
+    tokenTable: stateful.tokens.table,
+    usageTable: stateful.usage.table,
+    pineconeApiKey: stateful.pineconeApiKey,
     version: packageVersion(),
     terminationProtection: config.terminationProtection,
     description: `rag-serving ${config.stage}: API and functions`,
   });
-  serving.addStackDependency(stateful, 'the invocations function reads and writes the session table');
+  serving.addStackDependency(stateful, 'the functions use the tables of the stateful stack');
   return { config, stateful, serving };
 }
 

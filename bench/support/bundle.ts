@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { INVOCATIONS_BUNDLING } from '../../lib/constructs/invocations-bundling.js';
+import { FUNCTION_BUNDLING } from '../../lib/constructs/function-bundling.js';
 
 export interface Bundle {
   /** The `.mjs` file, as `NodejsFunction` names it for ESM. */
@@ -18,9 +18,7 @@ export interface Bundle {
  * aws-lambda-nodejs `Bundling.buildEsbuildArgs`): `--bundle --platform=node --target --format
  * --minify --sourcemap --sources-content --keep-names --banner:js --main-fields`.
  */
-export function cdkEsbuildOptions(
-  bundling: typeof INVOCATIONS_BUNDLING = INVOCATIONS_BUNDLING,
-): BuildOptions {
+export function cdkEsbuildOptions(bundling: typeof FUNCTION_BUNDLING = FUNCTION_BUNDLING): BuildOptions {
   return {
     bundle: true,
     platform: 'node',

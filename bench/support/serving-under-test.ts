@@ -15,7 +15,9 @@ import { FileTokenStore } from '../../src/auth/file-token-store.js';
 import { issueToken } from '../../src/auth/issue-token.js';
 import { SCOPES } from '../../src/auth/principal.js';
 import { tokenAuthorizer } from '../../src/auth/token-authorizer.js';
-import { servingServices } from '../../src/composition/serving-services.js';
+import { dynamoClientFor, servingServices } from '../../src/composition/serving-services.js';
+import { securityServices } from '../../src/composition/security-services.js';
+import { loadSecurityConfig } from '../../src/config/security-config.js';
 import { loadServingConfig } from '../../src/config/serving-config.js';
 import { systemClock } from '../../src/core/ports/clock.js';
 import { createLocalGateway, type StreamingHandler } from '../../src/local/local-gateway.js';
@@ -62,10 +64,14 @@ export async function startServingUnderTest(
         check: latencies.guardrailMs,
       },
     });
-    const config = loadServingConfig({ RAG_DATA_DIR: dataDir, ...environment });
+    // The session API and quotas (security services) get a DynamoDB endpoint on the loopback
+    // interface: the invocations path never calls it, and nothing may reach out of the machine.
+    const env = { RAG_DATA_DIR: dataDir, DYNAMODB_ENDPOINT: 'http://127.0.0.1:9', ...environment };
+    const config = loadServingConfig(env);
+    const security = securityServices(loadSecurityConfig(env), config, dynamoClientFor(config), systemClock);
     installLocalStreamingRuntime();
     server = createLocalGateway({
-      handler: createServingHandler(servingServices(config, ports)) as unknown as StreamingHandler,
+      handler: createServingHandler(servingServices(config, ports, security)) as unknown as StreamingHandler,
       authorizer: tokenAuthorizer(tokens, systemClock),
     });
     const listening = server;

@@ -1,5 +1,3 @@
-import { tokenAuthorizer } from '../../src/auth/token-authorizer.js';
-import { tokenStoreFromEnvironment } from '../../src/composition/token-store-from-env.js';
-import { systemClock } from '../../src/core/ports/clock.js';
+import { authorizerFromEnvironment } from '../../src/composition/authorizer-from-env.js';
 
-export const handler = tokenAuthorizer(tokenStoreFromEnvironment(process.env), systemClock);
+export const handler = authorizerFromEnvironment(process.env);

@@ -6,6 +6,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
 import { DEFAULT_SESSION_TTL_DAYS } from '../../src/shared/sessions.js';
+import { INFERENCE_PROFILE_REGIONS, parseModelId } from './bedrock-models.js';
 
 export const STAGE_NAMES = ['dev', 'qa', 'prod'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -22,10 +23,52 @@ export interface InvocationsConfig {
   /** Time budget of one request inside the function, in ms; must end before the Lambda timeout. */
   readonly requestTimeoutMs: number;
   /**
-   * Provisioned concurrency on the live alias, autoscaled between min and max (Databricks
-   * provisioned throughput). Absent means on-demand only (scale to zero).
+   * Provisioned concurrency on the `live` alias, autoscaled between min and max by target tracking
+   * on utilization (Databricks provisioned throughput). Absent means on-demand only (scale to
+   * zero): no alias, API Gateway calls the function itself.
    */
-  readonly provisionedConcurrency?: { readonly min: number; readonly max: number };
+  readonly provisionedConcurrency?: ProvisionedConcurrencyConfig;
+  /**
+   * How CodeDeploy moves the `live` alias to a new version, rolling back when an alarm fires.
+   * Only with provisionedConcurrency (which creates the alias). @default 'ALL_AT_ONCE'
+   */
+  readonly deployment?: DeploymentStrategy;
+}
+
+export interface ProvisionedConcurrencyConfig {
+  /** Environments kept initialized at all times. */
+  readonly min: number;
+  /** Upper bound Application Auto Scaling may raise provisioned concurrency to. */
+  readonly max: number;
+  /** Target share of provisioned environments in use (0.1–0.9); scaling keeps utilization near it. */
+  readonly targetUtilization: number;
+}
+
+/** CodeDeploy's predefined Lambda deployment configurations (`LambdaDeploymentConfig.<name>`). */
+export const DEPLOYMENT_STRATEGIES = [
+  'ALL_AT_ONCE',
+  'CANARY_10PERCENT_5MINUTES',
+  'CANARY_10PERCENT_10MINUTES',
+  'CANARY_10PERCENT_15MINUTES',
+  'CANARY_10PERCENT_30MINUTES',
+  'LINEAR_10PERCENT_EVERY_1MINUTE',
+  'LINEAR_10PERCENT_EVERY_2MINUTES',
+  'LINEAR_10PERCENT_EVERY_3MINUTES',
+  'LINEAR_10PERCENT_EVERY_10MINUTES',
+] as const;
+export type DeploymentStrategy = (typeof DEPLOYMENT_STRATEGIES)[number];
+
+/** The TOKEN authorizer function in front of every authorized route. */
+export interface AuthorizerConfig {
+  /** Lambda memory in MB. */
+  readonly memorySizeMb: number;
+  /** Lambda timeout in seconds; API Gateway waits at most 10 s for an authorizer anyway. */
+  readonly timeoutSeconds: number;
+  /**
+   * How long API Gateway caches a token's policy (0 disables the cache, max 3600). A revoked token
+   * keeps working for up to this long, so keep it short.
+   */
+  readonly cacheTtlSeconds: number;
 }
 
 /** Settings shared by every table of the stateful stack (sessions, tokens, usage counters). */
@@ -38,10 +81,24 @@ export interface TablesConfig {
   readonly deletionProtection: boolean;
 }
 
-/** API Gateway stage throttling (steady-state requests per second and burst bucket size). */
+/** The REST API: stage throttling, optional firewall and custom domain. */
 export interface ApiConfig {
+  /** Stage throttling: steady-state requests per second over all clients. */
   readonly throttlingRateLimit: number;
+  /** Stage throttling: burst bucket size. */
   readonly throttlingBurstLimit: number;
+  /**
+   * A regional AWS WAF web ACL on the stage: AWS IP reputation and known-bad-input rules, and a
+   * 413 for a declared body over the 6 MB limit before it reaches Lambda. Costs a monthly fee per
+   * stage. @default false
+   */
+  readonly firewall?: boolean;
+  /**
+   * Serve the API at the root of a custom domain (`https://<domainName>/serving-endpoints/...`),
+   * which clients that drop the path of a host URL (older Databricks SDKs) need. The ACM
+   * certificate must be in the stage's region. @default - the execute-api URL with the stage path
+   */
+  readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
 }
 
 /** Alarm thresholds and the e-mail subscribers of the stage's alarm topic (DESIGN 5). */
@@ -50,14 +107,29 @@ export interface AlarmsConfig {
   readonly emailSubscribers: readonly string[];
   /** Length of one alarm evaluation period in minutes. */
   readonly periodMinutes: number;
+  /** Periods an alarm looks back over. */
+  readonly evaluationPeriods: number;
+  /** Breaching periods among those that put an alarm in ALARM (at most evaluationPeriods). */
+  readonly datapointsToAlarm: number;
   /** Alarm when server errors exceed this percentage of requests in a period. */
   readonly serverErrorRatePercent: number;
   /** Alarm when the p99 request latency exceeds this many milliseconds in a period. */
   readonly p99LatencyMs: number;
   /** Alarm when guardrail interventions in a period reach this count. */
   readonly guardrailInterventions: number;
-  /** Alarm when throttled requests in a period reach this count. */
+  /** Alarm when throttled requests (quota 429s, or Lambda throttles) in a period reach this count. */
   readonly throttles: number;
+  /**
+   * Alarm when invocations function errors (crashes, timeouts, init failures: failures that never
+   * became a response, so the handler's own metrics miss them) in a period reach this count.
+   */
+  readonly functionErrors: number;
+  /**
+   * Alarm when authorizer function errors in a period reach this count. A rejected token counts as
+   * an error too (a TOKEN authorizer signals 401 by throwing), so set it above the usual rate of
+   * bad tokens: a spike means a broken token store or someone guessing tokens.
+   */
+  readonly authorizerErrors: number;
 }
 
 /**
@@ -68,6 +140,8 @@ export interface AlarmsConfig {
 export interface ModelsConfig {
   readonly embeddingModelId: string;
   readonly generationModelId: string;
+  /** Model that rewrites follow-up questions before retrieval. @default generationModelId */
+  readonly condenseModelId?: string;
 }
 
 /** Bedrock guardrail applied to input and output. */
@@ -81,10 +155,24 @@ export interface GuardrailConfig {
 /** Pinecone index for retrieval; the API key is read from Secrets Manager, never from env values. */
 export interface PineconeConfig {
   readonly indexName: string;
+  /**
+   * The index's host (`<index>-<project>.svc.<env>.pinecone.io`). With it the function skips the
+   * control-plane call that looks the host up from the index name at cold start.
+   * @default - looked up from indexName
+   */
+  readonly host?: string;
   /** Default namespace; tenants get their own namespace. */
   readonly namespace: string;
   /** Name of the Secrets Manager secret that holds the Pinecone API key. */
   readonly apiKeySecretName: string;
+}
+
+/** Per-principal quotas, enforced by the handler with the usage table (429 REQUEST_LIMIT_EXCEEDED). */
+export interface QuotasConfig {
+  /** Requests per principal per minute; 0 means unlimited. */
+  readonly requestsPerMinute: number;
+  /** Model tokens (input + output) per principal per minute; 0 means unlimited. */
+  readonly tokensPerMinute: number;
 }
 
 export interface StageConfig {
@@ -98,6 +186,7 @@ export interface StageConfig {
   /** Protect the stage's stacks from `cdk destroy` / stack deletion. */
   readonly terminationProtection: boolean;
   readonly invocations: InvocationsConfig;
+  readonly authorizer: AuthorizerConfig;
   /** Retention of the functions' CloudWatch log groups, in days (a value CloudWatch accepts). */
   readonly logRetentionDays: RetentionDays;
   readonly tables: TablesConfig;
@@ -106,6 +195,7 @@ export interface StageConfig {
     readonly ttlDays: number;
   };
   readonly api: ApiConfig;
+  readonly quotas: QuotasConfig;
   readonly alarms: AlarmsConfig;
   readonly models: ModelsConfig;
   readonly guardrail: GuardrailConfig;
@@ -122,17 +212,23 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
     endpointName: 'rag',
     terminationProtection: false,
     invocations: { memorySizeMb: 1024, timeoutSeconds: 30, requestTimeoutMs: 25_000 },
+    authorizer: { memorySizeMb: 256, timeoutSeconds: 5, cacheTtlSeconds: 60 },
     logRetentionDays: 7,
     tables: { removalPolicy: 'destroy', pointInTimeRecovery: false, deletionProtection: false },
     sessions: { ttlDays: 7 },
     api: { throttlingRateLimit: 10, throttlingBurstLimit: 20 },
+    quotas: { requestsPerMinute: 60, tokensPerMinute: 100_000 },
     alarms: {
       emailSubscribers: [],
       periodMinutes: 5,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
       serverErrorRatePercent: 10,
       p99LatencyMs: 15_000,
       guardrailInterventions: 50,
       throttles: 50,
+      functionErrors: 5,
+      authorizerErrors: 100,
     },
     models: { embeddingModelId: TITAN_EMBED_V2, generationModelId: 'us.amazon.nova-lite-v1:0' },
     guardrail: { id: 'placeholder', version: 'DRAFT' },
@@ -148,17 +244,23 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
     endpointName: 'rag',
     terminationProtection: false,
     invocations: { memorySizeMb: 1769, timeoutSeconds: 30, requestTimeoutMs: 25_000 },
+    authorizer: { memorySizeMb: 256, timeoutSeconds: 5, cacheTtlSeconds: 60 },
     logRetentionDays: 30,
     tables: { removalPolicy: 'retain', pointInTimeRecovery: false, deletionProtection: false },
     sessions: { ttlDays: DEFAULT_SESSION_TTL_DAYS },
     api: { throttlingRateLimit: 25, throttlingBurstLimit: 50 },
+    quotas: { requestsPerMinute: 120, tokensPerMinute: 200_000 },
     alarms: {
       emailSubscribers: [],
       periodMinutes: 5,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
       serverErrorRatePercent: 5,
       p99LatencyMs: 12_000,
       guardrailInterventions: 25,
       throttles: 25,
+      functionErrors: 3,
+      authorizerErrors: 100,
     },
     models: {
       embeddingModelId: TITAN_EMBED_V2,
@@ -180,19 +282,28 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
       memorySizeMb: 1769,
       timeoutSeconds: 30,
       requestTimeoutMs: 25_000,
-      provisionedConcurrency: { min: 2, max: 20 },
+      provisionedConcurrency: { min: 2, max: 20, targetUtilization: 0.7 },
+      // 10 % of traffic for 10 minutes: long enough for three 1-minute alarm datapoints.
+      deployment: 'CANARY_10PERCENT_10MINUTES',
     },
+    authorizer: { memorySizeMb: 256, timeoutSeconds: 5, cacheTtlSeconds: 60 },
     logRetentionDays: 90,
     tables: { removalPolicy: 'retain', pointInTimeRecovery: true, deletionProtection: true },
     sessions: { ttlDays: DEFAULT_SESSION_TTL_DAYS },
-    api: { throttlingRateLimit: 100, throttlingBurstLimit: 200 },
+    api: { throttlingRateLimit: 100, throttlingBurstLimit: 200, firewall: true },
+    quotas: { requestsPerMinute: 300, tokensPerMinute: 500_000 },
     alarms: {
       emailSubscribers: [],
-      periodMinutes: 5,
+      // 1-minute periods, 3 of 5 breaching: fast enough to stop a canary, not one bad minute.
+      periodMinutes: 1,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
       serverErrorRatePercent: 1,
       p99LatencyMs: 10_000,
       guardrailInterventions: 10,
       throttles: 10,
+      functionErrors: 1,
+      authorizerErrors: 100,
     },
     models: {
       embeddingModelId: TITAN_EMBED_V2,
@@ -243,9 +354,21 @@ const stageConfigSchema = z
       timeoutSeconds: int(1, 900, ' s'),
       requestTimeoutMs: int(1_000, 899_000, ' ms'),
       provisionedConcurrency: z
-        .strictObject({ min: int(1, 10_000), max: int(1, 10_000) })
-        .refine((pc) => pc.max >= pc.min, { message: 'max must be at least min', path: ['max'] })
+        .strictObject({
+          min: int(1, 10_000),
+          max: int(1, 10_000),
+          targetUtilization: z.number().min(0.1, 'must be at least 0.1').max(0.9, 'must be at most 0.9'),
+        })
+        .refine((pc) => pc.max >= pc.min, { message: 'must be at least min', path: ['max'] })
         .optional(),
+      deployment: z
+        .enum(DEPLOYMENT_STRATEGIES, { error: `must be one of ${DEPLOYMENT_STRATEGIES.join(', ')}` })
+        .optional(),
+    }),
+    authorizer: z.strictObject({
+      memorySizeMb: int(128, 10_240, ' MB'),
+      timeoutSeconds: int(1, 30, ' s'),
+      cacheTtlSeconds: int(0, 3_600, ' s'),
     }),
     logRetentionDays: z.custom<RetentionDays>(
       (v) => RETENTION_DAYS.includes(v as RetentionDays),
@@ -260,24 +383,60 @@ const stageConfigSchema = z
     api: z.strictObject({
       throttlingRateLimit: z.number().positive('must be greater than 0').max(10_000, 'must be at most 10000'),
       throttlingBurstLimit: int(1, 5_000),
+      firewall: z.boolean().optional(),
+      customDomain: z
+        .strictObject({
+          domainName: z
+            .string()
+            .regex(
+              /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+              'must be a lowercase DNS name such as rag.example.com',
+            ),
+          certificateArn: z
+            .string()
+            .regex(
+              /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/,
+              'must be an ACM certificate ARN',
+            ),
+        })
+        .optional(),
     }),
     alarms: z.strictObject({
       emailSubscribers: z.array(z.email('must be an e-mail address')).readonly(),
       periodMinutes: int(1, 60, ' minutes'),
+      evaluationPeriods: int(1, 100),
+      datapointsToAlarm: int(1, 100),
       serverErrorRatePercent: z.number().gt(0, 'must be greater than 0').max(100, 'must be at most 100'),
       p99LatencyMs: int(1, 900_000, ' ms'),
       guardrailInterventions: int(1, 1_000_000),
       throttles: int(1, 1_000_000),
+      functionErrors: int(1, 1_000_000),
+      authorizerErrors: int(1, 1_000_000),
     }),
     models: z.strictObject({
       embeddingModelId: z.string().regex(MODEL_ID, 'must be a Bedrock model or inference profile id'),
       generationModelId: z.string().regex(MODEL_ID, 'must be a Bedrock model or inference profile id'),
+      condenseModelId: z
+        .string()
+        .regex(MODEL_ID, 'must be a Bedrock model or inference profile id')
+        .optional(),
     }),
     guardrail: z.strictObject({
       id: z.string().regex(GUARDRAIL_ID, 'must be a guardrail id (lowercase letters and digits) or ARN'),
       version: z.string().regex(/^(?:DRAFT|[1-9]\d{0,7})$/, "must be 'DRAFT' or a version number"),
     }),
+    quotas: z.strictObject({
+      requestsPerMinute: int(0, 1_000_000),
+      tokensPerMinute: int(0, 100_000_000),
+    }),
     pinecone: z.strictObject({
+      host: z
+        .string()
+        .regex(
+          /^[a-z0-9][a-z0-9.-]*\.pinecone\.io$/,
+          'must be a Pinecone index host such as my-index-abc123.svc.aped-4627-b74a.pinecone.io (no scheme)',
+        )
+        .optional(),
       indexName: z
         .string()
         .regex(/^[a-z0-9](?:[a-z0-9-]{0,43}[a-z0-9])?$/, 'must be 1-45 lowercase letters, digits or -'),
@@ -306,6 +465,36 @@ const stageConfigSchema = z
         path: ['tables', 'removalPolicy'],
         message: `'destroy' is allowed on stage dev only; use 'retain' on ${config.stage}`,
       });
+    }
+    if (config.alarms.datapointsToAlarm > config.alarms.evaluationPeriods) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alarms', 'datapointsToAlarm'],
+        message: `must be at most alarms.evaluationPeriods (${config.alarms.evaluationPeriods})`,
+      });
+    }
+    if (config.invocations.deployment !== undefined && !config.invocations.provisionedConcurrency) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['invocations', 'deployment'],
+        message: 'needs invocations.provisionedConcurrency, which creates the live alias it deploys to',
+      });
+    }
+    if (config.region !== undefined) {
+      for (const key of ['embeddingModelId', 'generationModelId', 'condenseModelId'] as const) {
+        const id = config.models[key];
+        if (id === undefined) continue;
+        const parsed = parseModelId(id);
+        if (parsed.kind !== 'inference-profile' || parsed.prefix === 'global') continue;
+        const regions: readonly string[] = INFERENCE_PROFILE_REGIONS[parsed.prefix];
+        if (!regions.includes(config.region)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', key],
+            message: `is a '${parsed.prefix}' inference profile, which cannot be called from ${config.region} (only from ${regions.join(', ')})`,
+          });
+        }
+      }
     }
     if (config.stage === 'prod' && !config.tables.pointInTimeRecovery) {
       ctx.addIssue({

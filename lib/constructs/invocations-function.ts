@@ -1,23 +1,84 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import type { RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { EnvVar } from '../../src/shared/env.js';
-import { INVOCATIONS_BUNDLING, invocationsNodeOptions } from './invocations-bundling.js';
+import { EnvVar, type Backend } from '../../src/shared/env.js';
 import { Defaults } from '../../src/shared/limits.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../src/shared/metrics.js';
-import { DEFAULT_SESSION_TTL_DAYS } from '../../src/shared/sessions.js';
+import { DEFAULT_SESSION_TTL_DAYS, SESSION_OWNER_INDEX } from '../../src/shared/sessions.js';
+import { guardrailArn, modelResourceArns } from '../config/bedrock-models.js';
+import { BundledFunction } from './bundled-function.js';
 
-const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEFAULT_ENTRY = fileURLToPath(new URL('../../functions/invocations/handler.ts', import.meta.url));
 
+/**
+ * What the DynamoDB session store does: single-item reads and (conditional) writes, queries of a
+ * session's turns, batch deletes for erasure. No Scan: nothing reads the whole table.
+ */
+const SESSION_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:Query',
+];
+
+/** `RAG_BACKEND` value that selects the Bedrock, Pinecone and DynamoDB adapters. */
+export const CLOUD_BACKEND: Backend = 'aws';
+
+/** Bedrock models and guardrail the function calls; it may call nothing else in Bedrock. */
+export interface BedrockAccess {
+  /** Foundation-model or cross-region inference profile id for query embeddings. */
+  readonly embeddingModelId: string;
+  /** Foundation-model or cross-region inference profile id for generation (Converse, ConverseStream). */
+  readonly generationModelId: string;
+  /** Model that condenses follow-up questions. @default - the generation model */
+  readonly condenseModelId?: string;
+  /** Guardrail id or ARN, applied with ApplyGuardrail. */
+  readonly guardrailId: string;
+  /** `DRAFT` or a published version number. */
+  readonly guardrailVersion: string;
+}
+
+/** The Pinecone index; the API key stays in Secrets Manager and is read at runtime. */
+export interface PineconeAccess {
+  readonly indexName: string;
+  /** The index host; saves the control-plane look-up at cold start. @default - looked up from indexName */
+  readonly host?: string;
+  readonly namespace: string;
+  /** The secret holding the API key; the function may read this secret only. */
+  readonly apiKeySecret: secretsmanager.ISecret;
+}
+
 export interface InvocationsFunctionProps {
-  /** The session table; the function gets read/write access to this table only. */
+  /** The session table; the function gets read/write item access to this table. */
   readonly sessionTable: dynamodb.ITable;
+  /**
+   * Usage counters for quotas; the function may update (atomically increment) items of it.
+   * @default - no usage table: no quota counters
+   */
+  readonly usageTable?: dynamodb.ITable;
+  /**
+   * Per-principal quotas the handler enforces with the usage table (0 means unlimited).
+   * @default - the handler's defaults (unlimited)
+   */
+  readonly quotas?: { readonly requestsPerMinute: number; readonly tokensPerMinute: number };
+  /**
+   * Bedrock models and guardrail. With `pinecone`, selects the cloud backend (`RAG_BACKEND=aws`).
+   * @default - no Bedrock access; the function runs the embedded local defaults
+   */
+  readonly bedrock?: BedrockAccess;
+  /**
+   * Pinecone index and API key secret. Required together with `bedrock`.
+   * @default - no Pinecone access
+   */
+  readonly pinecone?: PineconeAccess;
   /**
    * Name served at `/serving-endpoints/{name}/invocations`.
    * @default Defaults.endpointName ('rag')
@@ -66,9 +127,7 @@ export interface InvocationsFunctionProps {
    */
   readonly environment?: Readonly<Record<string, string>>;
   /**
-   * Run with `--enable-source-maps`, so stack traces in the logs point into the TypeScript sources.
-   * It costs about 40 ms of init (Node parses the whole .map file at load); without it, traces point
-   * into the bundle and the shipped .map file maps them offline.
+   * Run with `--enable-source-maps` (see BundledFunctionProps.enableSourceMaps).
    * @default false
    */
   readonly enableSourceMaps?: boolean;
@@ -80,10 +139,11 @@ export interface InvocationsFunctionProps {
 }
 
 /**
- * The invocations Lambda (DESIGN 1): Node 24 on arm64, bundled with the local esbuild into one
- * minified ESM file with the AWS SDK inside (DESIGN 7: the runtime's external SDK is slower to load),
- * X-Ray tracing on, logs in a log group with a fixed retention, and a role that may write to
- * that log group and read/write the session table, nothing else.
+ * The invocations Lambda (DESIGN 1), one streaming handler for every route: a BundledFunction
+ * whose role may, besides its log group and X-Ray, use the session table and its owner index (and
+ * increment usage counters),
+ * invoke the named Bedrock models and apply the named guardrail, and read the Pinecone key secret.
+ * Nothing else: no wildcard model, no other table or secret.
  */
 export class InvocationsFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -99,49 +159,111 @@ export class InvocationsFunction extends Construct {
     const sessionTtl = props.sessionTtl ?? Duration.days(DEFAULT_SESSION_TTL_DAYS);
     const endpointName = props.endpointName ?? Defaults.endpointName;
     validate({ memorySize, timeout, requestTimeout, sessionTtl, endpointName });
-    const nodeOptions = invocationsNodeOptions({ enableSourceMaps: props.enableSourceMaps ?? false });
+    if ((props.bedrock === undefined) !== (props.pinecone === undefined)) {
+      throw new Error(
+        'bedrock and pinecone go together: the cloud backend needs both, the local one neither',
+      );
+    }
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
-    });
-
-    // Own role instead of AWSLambdaBasicExecutionRole: log writes only to this function's log group.
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Invocations function: its log group, X-Ray, and the session table',
-    });
-    this.logGroup.grantWrite(this.role);
-
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    const bundled = new BundledFunction(this, 'Bundled', {
       entry: props.entry ?? DEFAULT_ENTRY,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      description: `Serves /serving-endpoints/${endpointName}/invocations and the other API routes`,
+      roleDescription: 'Invocations function: its log group, X-Ray, its tables, models and secret',
       memorySize,
       timeout,
-      role: this.role,
-      logGroup: this.logGroup,
-      tracing: lambda.Tracing.ACTIVE,
-      description: `Serves /serving-endpoints/${endpointName}/invocations`,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+      enableSourceMaps: props.enableSourceMaps ?? false,
       environment: {
         ...props.environment,
         [EnvVar.endpointName]: endpointName,
         [EnvVar.sessionTable]: props.sessionTable.tableName,
         [EnvVar.sessionTtlDays]: String(sessionTtl.toDays()),
         [EnvVar.requestTimeoutMs]: String(requestTimeout.toMilliseconds()),
-        ...(props.version === undefined ? {} : { [EnvVar.version]: props.version }),
+        ...(props.version !== undefined && { [EnvVar.version]: props.version }),
+        ...(props.usageTable && { [EnvVar.usageTable]: props.usageTable.tableName }),
+        ...(props.quotas && {
+          [EnvVar.quotaRpm]: String(props.quotas.requestsPerMinute),
+          [EnvVar.quotaTpm]: String(props.quotas.tokensPerMinute),
+        }),
+        ...(props.bedrock && props.pinecone && cloudEnvironment(props.bedrock, props.pinecone)),
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        ...(nodeOptions !== undefined && { NODE_OPTIONS: nodeOptions }),
+        // The dashboard's "most cited documents" reads the route's INFO line (src/shared/logs.ts).
+        [EnvVar.logLevel]: 'INFO',
       },
-      bundling: INVOCATIONS_BUNDLING,
     });
+    this.function = bundled.function;
+    this.logGroup = bundled.logGroup;
+    this.role = bundled.role;
 
-    props.sessionTable.grantReadWriteData(this.function);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'SessionTable',
+        actions: SESSION_TABLE_ACTIONS,
+        resources: [props.sessionTable.tableArn],
+      }),
+    );
+    // Only the owner index `GET /sessions` reads, not `index/*` (which would cover future indexes too).
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'SessionOwnerIndex',
+        actions: ['dynamodb:Query'],
+        resources: [`${props.sessionTable.tableArn}/index/${SESSION_OWNER_INDEX.indexName}`],
+      }),
+    );
+    // Counters are kept with atomic UpdateItem ADDs only; nothing reads or deletes them.
+    props.usageTable?.grant(this.role, 'dynamodb:UpdateItem');
+    if (props.bedrock) this.grantBedrock(props.bedrock);
+    props.pinecone?.apiKeySecret.grantRead(this.role);
   }
+
+  private grantBedrock(bedrock: BedrockAccess): void {
+    const stack = Stack.of(this);
+    const context = { partition: stack.partition, region: stack.region, account: stack.account };
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'EmbedQueries',
+        actions: ['bedrock:InvokeModel'],
+        resources: modelResourceArns(bedrock.embeddingModelId, context),
+      }),
+    );
+    const generationModels = [
+      bedrock.generationModelId,
+      bedrock.condenseModelId ?? bedrock.generationModelId,
+    ];
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'GenerateAnswers',
+        // Converse needs InvokeModel, ConverseStream needs InvokeModelWithResponseStream.
+        actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+        resources: [...new Set(generationModels.flatMap((id) => modelResourceArns(id, context)))],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ApplyGuardrail',
+        actions: ['bedrock:ApplyGuardrail'],
+        resources: [guardrailArn(bedrock.guardrailId, context)],
+      }),
+    );
+  }
+}
+
+function cloudEnvironment(bedrock: BedrockAccess, pinecone: PineconeAccess): Record<string, string> {
+  return {
+    [EnvVar.backend]: CLOUD_BACKEND,
+    [EnvVar.embeddingModelId]: bedrock.embeddingModelId,
+    [EnvVar.generationModelId]: bedrock.generationModelId,
+    ...(bedrock.condenseModelId !== undefined && { [EnvVar.condenseModelId]: bedrock.condenseModelId }),
+    [EnvVar.guardrailId]: bedrock.guardrailId,
+    [EnvVar.guardrailVersion]: bedrock.guardrailVersion,
+    [EnvVar.pineconeIndex]: pinecone.indexName,
+    ...(pinecone.host !== undefined && { [EnvVar.pineconeHost]: pinecone.host }),
+    [EnvVar.pineconeNamespace]: pinecone.namespace,
+    // The secret's name, not its value: the function reads the key from Secrets Manager at start.
+    [EnvVar.pineconeApiKeySecretId]: pinecone.apiKeySecret.secretName,
+  };
 }
 
 function validate(values: {

@@ -1,39 +1,78 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stages.js';
 import { SessionTable } from '../constructs/session-table.js';
+import { TokenTable } from '../constructs/token-table.js';
+import { UsageTable } from '../constructs/usage-table.js';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: StageConfig;
 }
 
 /**
- * Everything that holds data (DESIGN 6): the session table now; the token and usage tables and
- * the secrets references join it here. Kept apart from the serving stack so that serving
- * resources can be replaced freely without touching data.
+ * Everything that holds data (DESIGN 6): the session, token and usage tables, and the reference
+ * to the Pinecone API key secret. Kept apart from the serving stack so that the API and functions
+ * can be redeployed, replaced or torn down without touching data.
  */
 export class StatefulStack extends Stack {
   readonly sessions: SessionTable;
+  readonly tokens: TokenTable;
+  readonly usage: UsageTable;
+  /**
+   * The Pinecone API key, created outside CDK (`aws secretsmanager create-secret`) so that its
+   * value never passes through a template; referenced by name.
+   */
+  readonly pineconeApiKey: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
     const { config } = props;
-
-    this.sessions = new SessionTable(this, 'Sessions', {
-      turnTtl: Duration.days(config.sessions.ttlDays),
+    const protection = {
       removalPolicy: config.tables.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       pointInTimeRecovery: config.tables.pointInTimeRecovery,
       deletionProtection: config.tables.deletionProtection,
+    };
+
+    this.sessions = new SessionTable(this, 'Sessions', {
+      turnTtl: Duration.days(config.sessions.ttlDays),
+      ...protection,
     });
+    this.tokens = new TokenTable(this, 'Tokens', protection);
+    this.usage = new UsageTable(this, 'Usage', protection);
+    this.pineconeApiKey = secretsmanager.Secret.fromSecretNameV2(
+      this,
+      'PineconeApiKey',
+      config.pinecone.apiKeySecretName,
+    );
 
     if (!config.tables.pointInTimeRecovery) {
-      Validations.of(this.sessions.table).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-DDB3',
-        reason:
-          `Stage ${config.stage} holds only short-lived conversation turns (TTL ${config.sessions.ttlDays} days) ` +
-          'that are not restored after loss; point-in-time recovery is on for prod (tables.pointInTimeRecovery).',
-      });
+      acknowledgeNoBackups(
+        this.sessions.table,
+        `it holds only short-lived conversation turns (TTL ${config.sessions.ttlDays} days) that are not restored after loss`,
+        config,
+      );
+      acknowledgeNoBackups(
+        this.tokens.table,
+        'its token records are re-issued with the token CLI after a loss (they hold hashes, not tokens that could be recovered)',
+        config,
+      );
+      acknowledgeNoBackups(
+        this.usage.table,
+        'it holds only quota counters of the current window, which start again from zero after a loss',
+        config,
+      );
     }
   }
+}
+
+function acknowledgeNoBackups(table: dynamodb.Table, why: string, config: StageConfig): void {
+  Validations.of(table).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-DDB3',
+    reason:
+      `No point-in-time recovery on stage ${config.stage}: ${why}. ` +
+      'Prod enables it (tables.pointInTimeRecovery, enforced by the stage config validation).',
+  });
 }

@@ -21,12 +21,18 @@ export function tokenFromAuthorization(header: string | undefined): string | und
   return undefined;
 }
 
-/** The principal a token stands for, or undefined for a malformed, unknown, expired or revoked token. */
-export async function authenticate(
+/** A token that checked out: whom it stands for, and until when (epoch ms; absent: no expiry). */
+export interface VerifiedToken {
+  readonly principal: Principal;
+  readonly expiresAt?: number;
+}
+
+/** Verifies a token against its stored hash; undefined for a malformed, unknown, expired or revoked token. */
+export async function verifyToken(
   token: string | undefined,
   store: TokenStore,
   clock: Clock,
-): Promise<Principal | undefined> {
+): Promise<VerifiedToken | undefined> {
   const tokenId = token === undefined ? undefined : tokenIdOf(token);
   if (token === undefined || tokenId === undefined) return undefined;
   const record = await store.find(tokenId);
@@ -34,8 +40,20 @@ export async function authenticate(
   if (record.expiresAt !== undefined && record.expiresAt <= clock.now()) return undefined;
   if (!tokenMatches(token, record.salt, record.hash)) return undefined;
   return {
-    id: record.principal,
-    scopes: record.scopes,
-    ...(record.namespace !== undefined && { namespace: record.namespace }),
+    principal: {
+      id: record.principal,
+      scopes: record.scopes,
+      ...(record.namespace !== undefined && { namespace: record.namespace }),
+    },
+    ...(record.expiresAt !== undefined && { expiresAt: record.expiresAt }),
   };
+}
+
+/** The principal a token stands for, or undefined for a malformed, unknown, expired or revoked token. */
+export async function authenticate(
+  token: string | undefined,
+  store: TokenStore,
+  clock: Clock,
+): Promise<Principal | undefined> {
+  return (await verifyToken(token, store, clock))?.principal;
 }

@@ -20,4 +20,6 @@ export interface TokenStore {
   find(tokenId: string): Promise<TokenRecord | undefined>;
   put(record: TokenRecord): Promise<void>;
   list(): Promise<readonly TokenRecord[]>;
+  /** Marks a token revoked (its record stays, for the audit trail); false when there is no such token. */
+  revoke(tokenId: string): Promise<boolean>;
 }

@@ -1,11 +1,14 @@
 import { join } from 'node:path';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RagPipeline, type PipelinePorts } from '../core/pipeline.js';
+import { systemClock } from '../core/ports/clock.js';
 import { loadServingConfig, type ServingConfig } from '../config/serving-config.js';
 import { ServingMetrics } from '../observability/serving-metrics.js';
-import { SERVICE_NAME } from '../shared/metrics.js';
+import { loadSecurityConfig } from '../config/security-config.js';
 import { pipelinePorts } from './pipeline-ports.js';
+import { dynamoClientForEndpoint } from './dynamo-client.js';
+import { securityServices, type SecurityServices } from './security-services.js';
 
 /** Everything a serving handler needs, built once per container. */
 export interface ServingServices {
@@ -13,30 +16,34 @@ export interface ServingServices {
   readonly pipeline: RagPipeline;
   readonly logger: Logger;
   readonly metrics: ServingMetrics;
+  /** Session API, quotas, redacting logger. */
+  readonly security: SecurityServices;
 }
 
 /** A DynamoDB client for the configured endpoint; a local endpoint gets explicit dummy credentials and region. */
 export function dynamoClientFor(config: Pick<ServingConfig, 'dynamodbEndpoint'>): DynamoDBClient {
-  if (config.dynamodbEndpoint === undefined) return new DynamoDBClient({});
-  return new DynamoDBClient({
-    endpoint: config.dynamodbEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  return dynamoClientForEndpoint(config.dynamodbEndpoint);
 }
 
-export function servingServices(config: ServingConfig, ports: PipelinePorts): ServingServices {
+export function servingServices(
+  config: ServingConfig,
+  ports: PipelinePorts,
+  security: SecurityServices,
+): ServingServices {
   return {
     config,
     pipeline: new RagPipeline(ports),
-    logger: new Logger({ serviceName: SERVICE_NAME }),
+    logger: security.logger,
     metrics: new ServingMetrics(),
+    security,
   };
 }
 
 export async function servingServicesFromEnvironment(env: NodeJS.ProcessEnv): Promise<ServingServices> {
   const config = loadServingConfig(env);
-  return servingServices(config, await pipelinePorts(config, dynamoClientFor(config)));
+  const dynamo = dynamoClientFor(config);
+  const security = securityServices(loadSecurityConfig(env), config, dynamo, systemClock);
+  return servingServices(config, await pipelinePorts(config, dynamo), security);
 }
 
 export const indexPathOf = (dataDir: string): string => join(dataDir, 'index.json');

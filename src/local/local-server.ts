@@ -5,15 +5,18 @@ import type { Server } from 'node:http';
 import { createServingHandler } from '../../functions/invocations/app.js';
 import { servingServicesFromEnvironment } from '../composition/serving-services.js';
 import { tokenStoreFromEnvironment } from '../composition/token-store-from-env.js';
-import { tokenAuthorizer } from '../auth/token-authorizer.js';
+import { authorizerFromEnvironment } from '../composition/authorizer-from-env.js';
+import { dynamoClientForEndpoint } from '../composition/dynamo-client.js';
 import { systemClock } from '../core/ports/clock.js';
 import { EnvVar } from '../shared/env.js';
 import { loadServingConfig } from '../config/serving-config.js';
 import { Defaults } from '../shared/limits.js';
 import { ensureSessionTable } from '../adapters/dynamodb/session-table.js';
+import { ensureUsageTable } from '../adapters/dynamodb/usage-table.js';
 import { openLocalRetrieval } from '../adapters/local/open-local-retrieval.js';
 import { ingestFolder, type IngestSummary } from '../ingest/ingest-folder.js';
-import { startEmbeddedDynamo } from './embedded-dynamodb.js';
+import { startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb.js';
+import { upgradeLegacySessionTable } from './legacy-session-table.js';
 import { createLocalGateway, type StreamingHandler } from './local-gateway.js';
 import { installLocalStreamingRuntime } from './lambda-streaming-runtime.js';
 import { resolveLocalToken, type LocalToken } from './local-token.js';
@@ -31,6 +34,11 @@ export interface LocalServerOptions {
   readonly sampleCorpusDir?: string;
   /** Keep sessions in memory instead of under the data directory (tests). @default false */
   readonly inMemorySessions?: boolean;
+  /**
+   * Use this DynamoDB endpoint (DynamoDB Local, or a test's fault-injecting proxy) instead of
+   * starting the embedded one. @default the embedded dynalite
+   */
+  readonly dynamodbEndpoint?: string;
   /** Further environment for the serving function, as a Lambda's configuration would set it. */
   readonly environment?: Readonly<Record<string, string>>;
   readonly log?: (line: string) => void;
@@ -56,7 +64,23 @@ export class PortInUseError extends Error {
   }
 }
 
-const SESSION_TABLE = 'rag-sessions-local';
+/** `-v2`: the first local table had no owner index, and dynalite cannot add one to a table. */
+const SESSION_TABLE = 'rag-sessions-local-v2';
+const LEGACY_SESSION_TABLE = 'rag-sessions-local';
+const USAGE_TABLE = 'rag-usage-local';
+
+/** The embedded DynamoDB, or a client for an endpoint somebody else runs. */
+async function openDynamo(options: LocalServerOptions, dataDir: string): Promise<EmbeddedDynamo> {
+  if (options.dynamodbEndpoint !== undefined) {
+    const client = dynamoClientForEndpoint(options.dynamodbEndpoint);
+    return {
+      endpoint: options.dynamodbEndpoint,
+      client,
+      close: async () => client.destroy(),
+    };
+  }
+  return startEmbeddedDynamo(options.inMemorySessions ? {} : { dataDir: join(dataDir, 'dynamodb') });
+}
 /** Source name of the bundled corpus; re-ingest it with `npm run ingest -- examples/corpus --source docs`. */
 export const SAMPLE_SOURCE = 'docs';
 
@@ -102,11 +126,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   const endpointName = options.endpointName ?? Defaults.endpointName;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
 
-  const dynamo = await startEmbeddedDynamo(
-    options.inMemorySessions ? {} : { dataDir: join(dataDir, 'dynamodb') },
-  );
+  const dynamo = await openDynamo(options, dataDir);
   try {
     await ensureSessionTable(dynamo.client, SESSION_TABLE);
+    await upgradeLegacySessionTable(dynamo.client, LEGACY_SESSION_TABLE, SESSION_TABLE, log);
+    await ensureUsageTable(dynamo.client, USAGE_TABLE);
     let firstStartIngest: IngestSummary | undefined;
     // The sample corpus goes into the local index; a server on Pinecone has its own ingestion.
     const usesLocalIndex = loadServingConfig({ ...options.environment }).backends.index.kind === 'local';
@@ -118,8 +142,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       [EnvVar.dataDir]: dataDir,
       [EnvVar.endpointName]: endpointName,
       [EnvVar.sessionTable]: SESSION_TABLE,
+      [EnvVar.usageTable]: USAGE_TABLE,
       [EnvVar.dynamodbEndpoint]: dynamo.endpoint,
     };
+    // Locally the token file it is: the token CLI must be able to write it while we run.
+    delete environment[EnvVar.tokenTable];
     const token = await resolveLocalToken({
       dataDir,
       envToken: options.token,
@@ -129,7 +156,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     const handler = createServingHandler(await servingServicesFromEnvironment(environment));
     const server = createLocalGateway({
       handler: handler as unknown as StreamingHandler,
-      authorizer: tokenAuthorizer(tokenStoreFromEnvironment(environment), systemClock),
+      authorizer: authorizerFromEnvironment(environment, systemClock),
       onError: (error) => log(`unhandled failure: ${(error as Error).stack ?? String(error)}`),
     });
     const port = await listen(server, options.port ?? 8080);

@@ -17,6 +17,7 @@ try {
     port: Number(env[EnvVar.port] ?? 8080),
     ...(env[EnvVar.endpointName] && { endpointName: env[EnvVar.endpointName] }),
     ...(env[EnvVar.token] && { token: env[EnvVar.token] }),
+    ...(env[EnvVar.dynamodbEndpoint] && { dynamodbEndpoint: env[EnvVar.dynamodbEndpoint] }),
     sampleCorpusDir,
     environment: Object.fromEntries(
       Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),

@@ -5,9 +5,12 @@ import { principalFromEvent, requireScope } from '../auth/principal.js';
 import { header, type HttpResponse, type LambdaContext, type ProxyEvent } from '../http/types.js';
 import { answerChat, type ChatAnswerOptions } from './chat.js';
 import { requestBudgetMs } from './request-budget.js';
+import type { QuotaEnforcer } from '../core/quota.js';
 
 export interface ChatCompletionsRouteOptions extends ChatAnswerOptions {
   readonly requestTimeoutMs: number;
+  /** Per-principal requests and tokens per minute; absent means unlimited. */
+  readonly quota?: QuotaEnforcer;
 }
 
 /**
@@ -20,6 +23,7 @@ export function chatCompletionsRoute(options: ChatCompletionsRouteOptions) {
   return async (event: ProxyEvent, context: LambdaContext): Promise<HttpResponse> => {
     const principal = principalFromEvent(event);
     requireScope(principal, 'invoke');
+    await options.quota?.admit(principal.id);
     const body = parseJsonObjectBody({
       body: event.body,
       isBase64Encoded: event.isBase64Encoded,

@@ -16,6 +16,7 @@ import type { Principal } from '../auth/principal.js';
 import { EVENT_STREAM_HEADERS, serverSentEvents } from '../http/server-sent-events.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
 import type { ServingMetrics } from '../observability/serving-metrics.js';
+import type { QuotaEnforcer } from '../core/quota.js';
 
 export interface ChatAnswerOptions {
   readonly pipeline: RagPipeline;
@@ -23,6 +24,8 @@ export interface ChatAnswerOptions {
   readonly metrics: ServingMetrics;
   /** Failures after the stream started can only be told in the stream; they are logged here. */
   readonly logger?: Pick<Logger, 'warn' | 'error'>;
+  /** Charged with each answer's tokens (admission is the route's, before parsing). */
+  readonly quota?: Pick<QuotaEnforcer, 'charge'>;
 }
 
 /**
@@ -53,6 +56,7 @@ export async function answerChat(
   if (!chat.stream) {
     const answer = await withDeadline(budgetMs, (signal) => options.pipeline.answer(request(signal)));
     options.metrics.recordAnswer(answer);
+    await options.quota?.charge(principal.id, answer.usage);
     return jsonResponse(200, chatCompletion(identity, answer));
   }
 
@@ -69,7 +73,11 @@ export async function answerChat(
     statusCode: 200,
     headers: { ...EVENT_STREAM_HEADERS },
     body: serverSentEvents(
-      chunks(identity, events, (answer) => options.metrics.recordAnswer(answer)),
+      chunks(identity, events, async (answer) => {
+        options.metrics.recordAnswer(answer);
+        // Before the last chunk, so the charge is made while the response (and the Lambda) runs.
+        await options.quota?.charge(principal.id, answer.usage);
+      }),
       {
         doneMarker: '[DONE]',
         errorEvent: (error) => streamError(deadline.explain(error), options.logger),
@@ -82,14 +90,14 @@ export async function answerChat(
 async function* chunks(
   identity: CompletionIdentity,
   events: AsyncIterable<AnswerEvent>,
-  onAnswer: (answer: Answer) => void,
+  onAnswer: (answer: Answer) => Promise<void>,
 ): AsyncGenerator<unknown> {
   yield roleChunk(identity);
   for await (const event of events) {
     if (event.type === 'text') {
       yield contentChunk(identity, event.text);
     } else {
-      onAnswer(event.answer);
+      await onAnswer(event.answer);
       yield finalChunk(identity, event.answer);
     }
   }

@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import pLimit from 'p-limit';
 import { EndpointNotFoundError } from '../core/errors.js';
 import { withDeadline } from '../core/deadline.js';
@@ -15,18 +16,27 @@ import {
 } from '../http/types.js';
 import type { ServingMetrics } from '../observability/serving-metrics.js';
 import { parseChatRequest } from '../core/protocol/chat-request.js';
-import { answerChat, type ChatAnswerOptions } from './chat.js';
+import { answerChat } from './chat.js';
 import { requestBudgetMs } from './request-budget.js';
+import type { QuotaEnforcer } from '../core/quota.js';
+import type { Usage } from '../core/ports/types.js';
+import { CITED_SOURCES_LOG } from '../shared/logs.js';
 
 export interface InvocationsRouteOptions {
   readonly pipeline: RagPipeline;
-  readonly logger?: ChatAnswerOptions['logger'];
+  /**
+   * Failed streams are logged as warnings; each answered records request writes one INFO line
+   * naming the cited sources (the dashboard's "most cited documents").
+   */
+  readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly endpointName: string;
   readonly metrics: ServingMetrics;
   /** Upper bound of a request's time budget; the Lambda's remaining time may shorten it. */
   readonly requestTimeoutMs: number;
   /** Records of one batch answered at once. */
   readonly batchConcurrency: number;
+  /** Per-principal requests and tokens per minute; absent means unlimited. */
+  readonly quota?: QuotaEnforcer;
 }
 
 /**
@@ -36,7 +46,12 @@ export interface InvocationsRouteOptions {
 export function invocationsRoute(options: InvocationsRouteOptions) {
   const limit = pLimit(options.batchConcurrency);
 
-  const answerRecords = (invocation: RecordsInvocation, principal: Principal, signal: AbortSignal) =>
+  const answerRecords = (
+    invocation: RecordsInvocation,
+    principal: Principal,
+    signal: AbortSignal,
+    usage: Usage[],
+  ) =>
     Promise.all(
       invocation.records.map((record) =>
         limit(async () => {
@@ -49,6 +64,7 @@ export function invocationsRoute(options: InvocationsRouteOptions) {
             abortSignal: signal,
           });
           options.metrics.recordAnswer(answer);
+          usage.push(answer.usage);
           return toWirePrediction(answer, invocation.params.returnTrace);
         }),
       ),
@@ -59,6 +75,7 @@ export function invocationsRoute(options: InvocationsRouteOptions) {
     const name = event.pathParameters?.name ?? '';
     if (name !== options.endpointName) throw new EndpointNotFoundError(name);
     requireScope(principal, 'invoke');
+    await options.quota?.admit(principal.id);
     const body = parseJsonObjectBody({
       body: event.body,
       isBase64Encoded: event.isBase64Encoded,
@@ -73,9 +90,28 @@ export function invocationsRoute(options: InvocationsRouteOptions) {
       });
       return answerChat(options, chat, principal, budgetMs);
     }
-    const predictions = await withDeadline(budgetMs, (signal) =>
-      answerRecords(invocation, principal, signal),
-    );
-    return jsonResponse(200, { predictions });
+    const usage: Usage[] = [];
+    try {
+      const predictions = await withDeadline(budgetMs, (signal) =>
+        answerRecords(invocation, principal, signal, usage),
+      );
+      // Source names only, once per prediction: no query, answer or chunk text reaches the logs.
+      options.logger?.info(CITED_SOURCES_LOG.message, {
+        [CITED_SOURCES_LOG.field]: predictions.flatMap((p) => [...new Set(p.sources.map((s) => s.source))]),
+      });
+      return jsonResponse(200, { predictions });
+    } finally {
+      // Tokens spent count even when another record of the batch failed or time ran out.
+      await options.quota?.charge(principal.id, sumUsage(usage));
+    }
   };
 }
+
+const sumUsage = (usages: readonly Usage[]): Usage =>
+  usages.reduce(
+    (total, u) => ({
+      inputTokens: total.inputTokens + u.inputTokens,
+      outputTokens: total.outputTokens + u.outputTokens,
+    }),
+    { inputTokens: 0, outputTokens: 0 },
+  );

@@ -12,6 +12,22 @@ export const EnvVar = {
   requestTimeoutMs: 'RAG_REQUEST_TIMEOUT_MS',
   batchConcurrency: 'RAG_BATCH_CONCURRENCY',
   version: 'RAG_VERSION',
+  /** DynamoDB table of token hashes; unset means the local token file under the data directory. */
+  tokenTable: 'TOKEN_TABLE_NAME',
+  /** DynamoDB table of per-principal usage counters for quotas. */
+  usageTable: 'USAGE_TABLE_NAME',
+  /** Requests per principal per minute; 0 means unlimited. */
+  quotaRpm: 'RAG_QUOTA_RPM',
+  /** Model tokens (input + output) per principal per minute; 0 means unlimited. */
+  quotaTpm: 'RAG_QUOTA_TPM',
+  /** Length of a quota window; 60 outside of tests. */
+  quotaWindowSeconds: 'RAG_QUOTA_WINDOW_SECONDS',
+  /** How long the authorizer trusts a verified token before looking it up again; 0 disables the cache. */
+  authCacheSeconds: 'RAG_AUTH_CACHE_SECONDS',
+  /** `true` logs request bodies (prompts) for debugging; tokens and PII stay masked either way. */
+  logPrompts: 'RAG_LOG_PROMPTS',
+  /** Powertools' own variable, also passed explicitly so the local server can set it per instance. */
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
   // Which adapter serves each port (defaults follow RAG_BACKEND: local or aws/fakes).
   embedder: 'RAG_EMBEDDER',
   index: 'RAG_INDEX',

@@ -7,6 +7,11 @@ export interface GatewayErrorResponse {
   readonly status: number;
   readonly errorCode: string;
   readonly message: string;
+  /**
+   * Keep the status API Gateway chose: a catch-all type covers several statuses (a 415 or a
+   * usage-plan 429 would otherwise all become one), so only its body is customized.
+   */
+  readonly preserveStatus?: boolean;
 }
 
 export const GATEWAY_RESPONSES = {
@@ -24,16 +29,43 @@ export const GATEWAY_RESPONSES = {
     errorCode: 'DEADLINE_EXCEEDED',
     message: 'The request did not finish in time.',
   },
+  /** AWS WAF blocked the request (prod's firewall); the oversized-body rule answers 413 itself. */
+  WAF_FILTERED: {
+    status: 403,
+    errorCode: 'PERMISSION_DENIED',
+    message: 'The request was blocked by the firewall.',
+  },
   AUTHORIZER_FAILURE: {
     status: 503,
     errorCode: 'TEMPORARILY_UNAVAILABLE',
     message: 'Authentication is temporarily unavailable; retry later.',
   },
-  DEFAULT_4XX: { status: 400, errorCode: 'BAD_REQUEST', message: 'The request was rejected.' },
+  QUOTA_EXCEEDED: {
+    status: 429,
+    errorCode: 'REQUEST_LIMIT_EXCEEDED',
+    message: 'The request quota is used up; retry later.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    errorCode: 'BAD_REQUEST',
+    message: 'Content-Type must be application/json.',
+  },
+  INTEGRATION_FAILURE: {
+    status: 503,
+    errorCode: 'TEMPORARILY_UNAVAILABLE',
+    message: 'The service is temporarily unavailable; retry later.',
+  },
+  DEFAULT_4XX: {
+    status: 400,
+    errorCode: 'BAD_REQUEST',
+    message: 'The request was rejected.',
+    preserveStatus: true,
+  },
   DEFAULT_5XX: {
     status: 503,
     errorCode: 'TEMPORARILY_UNAVAILABLE',
     message: 'The service is temporarily unavailable; retry later.',
+    preserveStatus: true,
   },
 } as const satisfies Record<string, GatewayErrorResponse>;
 
@@ -42,6 +74,8 @@ export type GatewayResponseType = keyof typeof GATEWAY_RESPONSES;
 /** Seconds a client should wait on the gateway errors that are worth retrying. */
 export const GATEWAY_RETRY_AFTER_SECONDS: Partial<Record<GatewayResponseType, number>> = {
   THROTTLED: 1,
+  QUOTA_EXCEEDED: 60,
+  INTEGRATION_FAILURE: 1,
   AUTHORIZER_FAILURE: 1,
   DEFAULT_5XX: 1,
   INTEGRATION_TIMEOUT: 1,

@@ -4,6 +4,10 @@
  */
 export const METRICS_NAMESPACE = 'RagServing';
 export const SERVICE_NAME = 'rag-serving';
+/** The dimension Powertools Metrics adds to every metric, valued SERVICE_NAME. */
+export const SERVICE_DIMENSION = 'service';
+/** The extra dimension of `StageLatency`: the pipeline stage (session, embed, retrieve, ...). */
+export const STAGE_DIMENSION = 'Stage';
 
 export const MetricName = {
   requests: 'Requests',
@@ -20,3 +24,18 @@ export const MetricName = {
 } as const;
 
 export type MetricNameValue = (typeof MetricName)[keyof typeof MetricName];
+
+/**
+ * Values of the `Stage` dimension of `StageLatency`, in pipeline order (the stages that
+ * `src/core/stage-timer.ts` times; a type test keeps the two lists equal).
+ */
+export const PIPELINE_STAGES = [
+  'session',
+  'guardrail_input',
+  'condense',
+  'embed',
+  'retrieve',
+  'generate',
+  'guardrail_output',
+  'store',
+] as const;

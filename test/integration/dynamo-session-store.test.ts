@@ -161,6 +161,25 @@ describe('Class: DynamoSessionStore', () => {
     });
   });
 
+  describe('Method: claim, by another principal', () => {
+    it("writes nothing to another principal's live session, not even its TTL", async () => {
+      // Prepare
+      const clock = manualClock();
+      const store = new DynamoSessionStore({ tableName: TABLE, client: dynamo.client, clock, ttlDays: 7 });
+      const sessionId = newSessionId();
+      await store.claim(sessionId, 'alice');
+      const before = await rawItem(sessionId, 'META');
+
+      // Act
+      clock.advance(DAY_MS);
+      const owner = await store.claim(sessionId, 'mallory');
+
+      // Assess
+      expect(owner).toBe('alice');
+      expect(await rawItem(sessionId, 'META')).toEqual(before);
+    });
+  });
+
   describe('Method: append and recent', () => {
     it('returns the last turns oldest first, with their sources', async () => {
       // Prepare
@@ -397,6 +416,92 @@ describe('Class: DynamoSessionStore', () => {
     });
   });
 
+  describe('Method: listSessions', () => {
+    it("pages through one principal's live sessions, newest first, from the owner index", async () => {
+      // Prepare
+      const clock = manualClock();
+      const store = new DynamoSessionStore({ tableName: TABLE, client: dynamo.client, clock, ttlDays: 1 });
+      const principal = `lister-${randomUUID()}`;
+      await store.claim('expired-one', principal);
+      clock.advance(2 * DAY_MS);
+      const ids = Array.from({ length: 5 }, () => newSessionId());
+      for (const id of ids) {
+        clock.advance(1_000);
+        await store.claim(id, principal);
+      }
+      await store.claim(newSessionId(), `someone-else-${randomUUID()}`);
+
+      // Act
+      const pages: string[][] = [];
+      let pageToken: string | undefined;
+      do {
+        const page = await store.listSessions(principal, { pageSize: 2, ...(pageToken && { pageToken }) });
+        pages.push(page.sessions.map((session) => session.sessionId));
+        pageToken = page.nextPageToken;
+      } while (pageToken !== undefined && pages.length < 10);
+
+      // Assess
+      const newestFirst = [...ids].reverse();
+      expect(pages).toEqual([newestFirst.slice(0, 2), newestFirst.slice(2, 4), newestFirst.slice(4)]);
+      const [first] = (await store.listSessions(principal, { pageSize: 1 })).sessions;
+      expect(first?.createdAt).toBe(clock.now());
+      expect(first?.expiresAt).toBeGreaterThan(clock.now() + DAY_MS - 1);
+    });
+
+    it("refuses a page token it did not issue, and cannot be steered to another principal's sessions", async () => {
+      // Prepare
+      const store = new DynamoSessionStore({ tableName: TABLE, client: dynamo.client, clock: manualClock() });
+      const victim = `victim-${randomUUID()}`;
+      await store.claim(newSessionId(), victim);
+      await store.claim(newSessionId(), victim);
+      const victimToken = (await store.listSessions(victim, { pageSize: 1 })).nextPageToken ?? '';
+
+      // Act
+      const forged = await store
+        .listSessions('attacker', { pageSize: 5, pageToken: 'bm90LWEtdG9rZW4' })
+        .catch((error: unknown) => error);
+      const replayed = await store.listSessions('attacker', { pageSize: 5, pageToken: victimToken });
+
+      // Assess
+      expect(forged).toBeInstanceOf(InvalidParameterError);
+      expect(replayed.sessions).toEqual([]);
+    });
+  });
+
+  describe('Method: addFeedback and deleteSession', () => {
+    it('keeps feedback out of the turns and erases it with the session', async () => {
+      // Prepare
+      const store = new DynamoSessionStore({ tableName: TABLE, client: dynamo.client, clock: manualClock() });
+      const sessionId = newSessionId();
+      await store.claim(sessionId, 'alice');
+      await store.append(turn(sessionId, 'q', T0));
+      const feedbackId = await store.addFeedback({
+        sessionId,
+        principal: 'alice',
+        rating: -1,
+        comment: 'off topic',
+        createdAt: T0 + 1,
+      });
+
+      // Act
+      const turnsBefore = await store.listTurns(sessionId, { pageSize: 10 });
+      const itemsBefore = await rawItems(sessionId);
+      await store.deleteSession(sessionId);
+
+      // Assess
+      expect(feedbackId).toMatch(/^\d{13}#[0-9a-f]+$/);
+      expect(turnsBefore.turns.map((t) => t.query)).toEqual(['q']);
+      expect(itemsBefore.map((item) => item.sk?.S?.split('#')[0]).sort()).toEqual([
+        'FEEDBACK',
+        'META',
+        'TURN',
+      ]);
+      expect(itemsBefore.find((item) => item.sk?.S?.startsWith('FEEDBACK#'))?.owner).toBeUndefined();
+      expect(await rawItems(sessionId)).toEqual([]);
+      expect(await store.owner(sessionId)).toBeUndefined();
+    });
+  });
+
   describe('Errors', () => {
     let fake: Server | undefined;
     afterEach(async () => {
@@ -534,6 +639,34 @@ describe('Function: ensureSessionTable', () => {
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ]);
+    expect(sessionTableDefinition(TABLE).GlobalSecondaryIndexes?.[0]).toMatchObject({
+      IndexName: 'by-owner',
+      KeySchema: [
+        { AttributeName: 'owner', KeyType: 'HASH' },
+        { AttributeName: 'created_at', KeyType: 'RANGE' },
+      ],
+    });
+  });
+});
+
+describe('Function: ensureSessionTable, on a table without the owner index', () => {
+  it('says which index is missing', async () => {
+    // Prepare
+    const { AttributeDefinitions, ...definition } = sessionTableDefinition('no-owner-index');
+    await dynamo.client.send(
+      new CreateTableCommand({
+        ...definition,
+        AttributeDefinitions: AttributeDefinitions?.slice(0, 2),
+        GlobalSecondaryIndexes: undefined,
+      }),
+    );
+
+    // Act
+    const ensuring = ensureSessionTable(dynamo.client, 'no-owner-index');
+
+    // Assess
+    await expect(ensuring).rejects.toBeInstanceOf(SessionTableSetupError);
+    await expect(ensuring).rejects.toThrow("has no global index 'by-owner'");
   });
 });
 

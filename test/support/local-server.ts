@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../src/local/local-server.js';
+import { FileTokenStore } from '../../src/auth/file-token-store.js';
+import { issueToken, type IssueTokenOptions } from '../../src/auth/issue-token.js';
+import { systemClock, type Clock } from '../../src/core/ports/clock.js';
 
 export const SAMPLE_CORPUS = fileURLToPath(new URL('../../examples/corpus/', import.meta.url));
 export const TEST_TOKEN = 'dapi0123abcd0123456789abcdef0123456789ab';
@@ -46,4 +49,38 @@ export async function startTestServer(options: Partial<LocalServerOptions> = {})
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Mints a token in the server's own token store (the file the token CLI writes) and returns it. */
+export async function issueTestToken(
+  server: Pick<TestServer, 'dataDir'>,
+  options: Omit<IssueTokenOptions, 'scopes'> & { scopes?: IssueTokenOptions['scopes'] },
+  clock: Clock = systemClock,
+): Promise<{ token: string; tokenId: string }> {
+  const store = new FileTokenStore(join(server.dataDir, 'tokens.json'));
+  const { token, record } = await issueToken(store, clock, { scopes: ['invoke'], ...options });
+  return { token, tokenId: record.tokenId };
+}
+
+/** Revokes a token in the server's token store. */
+export async function revokeTestToken(server: Pick<TestServer, 'dataDir'>, tokenId: string): Promise<void> {
+  await new FileTokenStore(join(server.dataDir, 'tokens.json')).revoke(tokenId);
+}
+
+/** A request to the server with a bearer token (or none); JSON bodies are sent as JSON. */
+export function call(
+  server: Pick<TestServer, 'url'>,
+  method: string,
+  path: string,
+  token: string | undefined,
+  body?: unknown,
+): Promise<Response> {
+  return fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      ...(token !== undefined && { authorization: `Bearer ${token}` }),
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countWords } from '../../src/adapters/local/words.js';
+import { countWords } from '../../src/text/words.js';
 
 describe('countWords', () => {
   it('counts runs of non-whitespace, whatever whitespace separates them', () => {

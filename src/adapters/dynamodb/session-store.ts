@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
@@ -16,12 +15,43 @@ import {
 import { BackendUnavailableError, InvalidParameterError } from '../../core/errors.js';
 import { systemClock, type Clock } from '../../core/ports/clock.js';
 import type { SessionStore } from '../../core/ports/session-store.js';
-import type { CitedSource, Turn } from '../../core/ports/types.js';
+import type {
+  Feedback,
+  PageRequest,
+  SessionRecords,
+  SessionSummary,
+  SessionSummaryPage,
+  TurnPage,
+} from '../../core/ports/session-records.js';
+import type { Turn } from '../../core/ports/types.js';
 import {
   DEFAULT_SESSION_TTL_DAYS,
+  SESSION_OWNER_INDEX,
   SESSION_TABLE_KEYS,
   SESSION_TTL_ATTRIBUTE,
 } from '../../shared/sessions.js';
+import { errorName, isUnavailable } from './dynamo-errors.js';
+import {
+  FEEDBACK_PREFIX,
+  META_SK,
+  SESSION_PREFIX,
+  TURN_PREFIX,
+  decodePageToken,
+  decodeSessionPageToken,
+  decodeSources,
+  encodePageToken,
+  encodeSessionPageToken,
+  encodeSources,
+  num,
+  positivePageSize,
+  readNumber,
+  readString,
+  sessionKey,
+  str,
+  timeOrderedKey,
+  turnSortKey,
+  type Item,
+} from './session-items.js';
 
 export interface DynamoSessionStoreOptions {
   readonly tableName: string;
@@ -33,19 +63,9 @@ export interface DynamoSessionStoreOptions {
   readonly ttlDays?: number;
 }
 
-export interface ListTurnsOptions {
-  /** At most this many turns per page (a positive integer). */
-  readonly pageSize: number;
-  /** `nextPageToken` of the previous page; absent for the first page. */
-  readonly pageToken?: string;
-}
-
-export interface TurnPage {
-  /** Oldest first. */
-  readonly turns: readonly Turn[];
-  /** Absent on the last page. */
-  readonly nextPageToken?: string;
-}
+/** @deprecated kept for existing callers: the port's `PageRequest`. */
+export type ListTurnsOptions = PageRequest;
+export type { TurnPage };
 
 /**
  * DynamoDB refused a call for a reason retrying will not fix (missing table, wrong key schema,
@@ -66,8 +86,6 @@ export class SessionStoreError extends Error {
 
 const { partitionKey: PK, sortKey: SK } = SESSION_TABLE_KEYS;
 const TTL = SESSION_TTL_ATTRIBUTE;
-const META_SK = 'META';
-const TURN_PREFIX = 'TURN#';
 const SECONDS_PER_DAY = 86_400;
 /**
  * The metadata item outlives every turn written under it by this much, so that once a session's
@@ -81,128 +99,12 @@ const UNPROCESSED_RETRIES = 8;
 const APPEND_ATTEMPTS = 3;
 const CLAIM_ROUNDS = 5;
 
-const THROTTLING_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-]);
-const NETWORK_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'TimeoutError',
-  'RequestTimeout',
-]);
-
-// Tiny marshalling helpers: the low-level client keeps the Lambda bundle free of lib-dynamodb.
-const str = (value: string): AttributeValue => ({ S: value });
-const num = (value: number): AttributeValue => ({ N: String(value) });
-type Item = Record<string, AttributeValue>;
-
-function readString(item: Item, name: string): string | undefined {
-  return item[name]?.S;
-}
-
-function readNumber(item: Item, name: string): number | undefined {
-  const raw = item[name]?.N;
-  return raw === undefined ? undefined : Number(raw);
-}
-
-const sessionKey = (sessionId: string): AttributeValue => str(`SESSION#${sessionId}`);
-
-/**
- * `TURN#<13-digit epoch ms>#<random>`: sorts by creation time (zero padding keeps the string order
- * numeric until the year 2286), and the suffix keeps two turns of the same millisecond apart.
- */
-function turnSortKey(createdAt: number): string {
-  const millis = String(Math.max(0, Math.trunc(createdAt))).padStart(13, '0');
-  return `${TURN_PREFIX}${millis}#${randomBytes(8).toString('hex')}`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
-function errorName(error: unknown): string {
-  if (!isRecord(error)) return '';
-  return String(error.name ?? '');
-}
-
-function isUnavailable(error: unknown): boolean {
-  if (!isRecord(error)) return false;
-  const name = errorName(error);
-  const code = typeof error.code === 'string' ? error.code : '';
-  const retryable = isRecord(error.$retryable) ? error.$retryable : undefined;
-  const status = isRecord(error.$metadata) ? error.$metadata.httpStatusCode : undefined;
-  return (
-    THROTTLING_ERRORS.has(name) ||
-    retryable?.throttling === true ||
-    NETWORK_ERRORS.has(name) ||
-    NETWORK_ERRORS.has(code) ||
-    // DynamoDB's own 5xx (InternalServerError, ServiceUnavailable) after the SDK's retries.
-    (typeof status === 'number' && status >= 500) ||
-    error.$fault === 'server'
-  );
-}
-
-/**
- * Sources are stored as one JSON string, not a list of maps: they are written and read whole,
- * never queried by field, a string costs fewer bytes of the 400 KB item budget than a
- * type-tagged map per source, and the shape can grow without touching the marshalling.
- */
-function encodeSources(sources: readonly CitedSource[]): string {
-  return JSON.stringify(sources.map(({ id, source, score, text }) => ({ id, source, score, text })));
-}
-
-function decodeSources(raw: string | undefined): CitedSource[] | undefined {
-  if (raw === undefined) return [];
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    if (!Array.isArray(parsed)) return undefined;
-    const sources: CitedSource[] = [];
-    for (const entry of parsed) {
-      if (!isRecord(entry)) return undefined;
-      sources.push({
-        id: String(entry.id),
-        source: String(entry.source),
-        score: Number(entry.score),
-        text: String(entry.text),
-      });
-    }
-    return sources;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The page token is the last returned turn's sort key; the partition comes from the session id. */
-function encodePageToken(sk: string): string {
-  return Buffer.from(JSON.stringify({ sk }), 'utf8').toString('base64url');
-}
-
-function decodePageToken(token: string): string {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (isRecord(parsed) && typeof parsed.sk === 'string' && parsed.sk.startsWith(TURN_PREFIX))
-      return parsed.sk;
-  } catch {
-    // Fall through: the caller sees one message for every kind of bad token.
-  }
-  throw new InvalidParameterError('page_token is not a token this service issued.');
-}
-
 /**
  * Session history in DynamoDB: one item per turn (items cap at 400 KB, a growing list would
  * not), one metadata item with the owning principal, and a TTL on every item. TTL deletion is
  * lazy (and dynalite never deletes), so every read filters out expired items itself.
  */
-export class DynamoSessionStore implements SessionStore {
+export class DynamoSessionStore implements SessionStore, SessionRecords {
   readonly #tableName: string;
   readonly #client: DynamoDBClient;
   readonly #clock: Clock;
@@ -220,9 +122,11 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   /**
-   * One conditional UpdateItem claims a new session, or refreshes the TTL of a live one and
-   * returns its owner. Metadata that has expired but not yet been deleted counts as absent, as
-   * it will once DynamoDB deletes it: a second UpdateItem then claims the id afresh.
+   * Claims a new session, or refreshes the TTL of a live one that the same principal owns, in one
+   * conditional UpdateItem that never writes to another principal's session (not even its TTL).
+   * When the condition fails, a consistent read tells why: another principal's live session,
+   * whose owner is returned untouched, or metadata that has expired but not yet been deleted,
+   * which counts as absent (as it will once DynamoDB deletes it) and is claimed afresh.
    */
   async claim(sessionId: string, principal: string): Promise<string> {
     for (let round = 1; ; round++) {
@@ -235,24 +139,32 @@ export class DynamoSessionStore implements SessionStore {
         ':nowSec': num(nowSeconds),
       };
       const names = { '#owner': 'owner', '#created': 'created_at', '#ttl': TTL };
-      const live = await this.#conditionalUpdate('claim', {
-        Key: { [PK]: sessionKey(sessionId), [SK]: str(META_SK) },
+      const key = { [PK]: sessionKey(sessionId), [SK]: str(META_SK) };
+      const ours = await this.#conditionalUpdate('claim', {
+        Key: key,
         UpdateExpression:
           'SET #owner = if_not_exists(#owner, :p), #created = if_not_exists(#created, :now), #ttl = :ttl',
-        ConditionExpression: 'attribute_not_exists(#ttl) OR #ttl > :nowSec',
+        ConditionExpression:
+          '(attribute_not_exists(#owner) OR #owner = :p) AND (attribute_not_exists(#ttl) OR #ttl > :nowSec)',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       });
-      if (live !== undefined) return this.#ownerOf(live, 'claim');
-      const takenOver = await this.#conditionalUpdate('claim', {
-        Key: { [PK]: sessionKey(sessionId), [SK]: str(META_SK) },
-        UpdateExpression: 'SET #owner = :p, #created = :now, #ttl = :ttl',
-        ConditionExpression: '#ttl <= :nowSec',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      });
-      if (takenOver !== undefined) return this.#ownerOf(takenOver, 'claim');
-      // Somebody else revived or deleted it between our two calls: try again, but not forever.
+      if (ours !== undefined) return this.#ownerOf(ours, 'claim');
+      const current = await this.#readMeta(sessionId, 'claim');
+      if (current !== undefined && !this.#expired(current)) {
+        const owner = this.#ownerOf(current, 'claim');
+        if (owner !== principal) return owner;
+      } else if (current !== undefined) {
+        const takenOver = await this.#conditionalUpdate('claim', {
+          Key: key,
+          UpdateExpression: 'SET #owner = :p, #created = :now, #ttl = :ttl',
+          ConditionExpression: '#ttl <= :nowSec',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        });
+        if (takenOver !== undefined) return this.#ownerOf(takenOver, 'claim');
+      }
+      // The metadata changed between our calls (created, revived or deleted): try again, not forever.
       if (round >= CLAIM_ROUNDS) {
         throw new BackendUnavailableError('DynamoDB', {
           cause: new Error(`claim of a session kept racing after ${round} rounds`),
@@ -315,10 +227,8 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   /** One page of a session's unexpired turns, oldest first. */
-  async listTurns(sessionId: string, options: ListTurnsOptions): Promise<TurnPage> {
-    const pageSize = options.pageSize;
-    if (!Number.isInteger(pageSize) || pageSize < 1)
-      throw new RangeError(`pageSize must be a positive integer, got ${pageSize}.`);
+  async listTurns(sessionId: string, options: PageRequest): Promise<TurnPage> {
+    const pageSize = positivePageSize(options.pageSize);
     let startKey: Item | undefined =
       options.pageToken === undefined
         ? undefined
@@ -345,26 +255,32 @@ export class DynamoSessionStore implements SessionStore {
 
   /** The principal owning a session, or undefined when there is none or it has expired. */
   async owner(sessionId: string): Promise<string | undefined> {
-    const result = await this.#call('owner', () =>
+    const item = await this.#readMeta(sessionId, 'owner');
+    if (item === undefined || this.#expired(item)) return undefined;
+    return readString(item, 'owner');
+  }
+
+  /** The metadata item, strongly consistent: a request right after a claim must see it. */
+  async #readMeta(sessionId: string, operation: string): Promise<Item | undefined> {
+    const result = await this.#call(operation, () =>
       this.#client.send(
         new GetItemCommand({
           TableName: this.#tableName,
           Key: { [PK]: sessionKey(sessionId), [SK]: str(META_SK) },
           ProjectionExpression: '#owner, #ttl',
           ExpressionAttributeNames: { '#owner': 'owner', '#ttl': TTL },
-          // A request right after a claim must see it.
           ConsistentRead: true,
         }),
       ),
     );
-    if (result.Item === undefined || this.#expired(result.Item)) return undefined;
-    return readString(result.Item, 'owner');
+    return result.Item;
   }
 
   /**
-   * Erases a session: every turn (expired ones too), then the metadata. The metadata goes last
-   * so that an interrupted erasure leaves a session its owner can still see and delete, never
-   * orphaned turns under an id somebody else could claim. Deleting a missing session is a no-op.
+   * Erases a session: every turn and feedback item (expired ones too), then the metadata. The
+   * metadata goes last so that an interrupted erasure leaves a session its owner can still see
+   * and delete, never orphaned turns under an id somebody else could claim. Deleting a missing
+   * session is a no-op.
    */
   async deleteSession(sessionId: string): Promise<void> {
     let startKey: Item | undefined;
@@ -373,19 +289,18 @@ export class DynamoSessionStore implements SessionStore {
         this.#client.send(
           new QueryCommand({
             TableName: this.#tableName,
-            KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :turn)',
+            KeyConditionExpression: '#pk = :pk',
             ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-            ExpressionAttributeValues: { ':pk': sessionKey(sessionId), ':turn': str(TURN_PREFIX) },
+            ExpressionAttributeValues: { ':pk': sessionKey(sessionId) },
             ProjectionExpression: '#pk, #sk',
             ExclusiveStartKey: startKey,
             ConsistentRead: true,
           }),
         ),
       );
-      const keys = (page.Items ?? []).map((item) => ({
-        [PK]: item[PK] as AttributeValue,
-        [SK]: item[SK] as AttributeValue,
-      }));
+      const keys = (page.Items ?? [])
+        .filter((item) => readString(item, SK) !== META_SK)
+        .map((item) => ({ [PK]: item[PK] as AttributeValue, [SK]: item[SK] as AttributeValue }));
       for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
         await this.#batchDelete(
           keys.slice(i, i + BATCH_WRITE_LIMIT).map((Key) => ({ DeleteRequest: { Key } })),
@@ -401,6 +316,72 @@ export class DynamoSessionStore implements SessionStore {
         }),
       ),
     );
+  }
+
+  /**
+   * One page of a principal's live sessions, newest first, from the owner index. A global index
+   * is eventually consistent: on AWS a session created a moment ago may be missing for a moment.
+   */
+  async listSessions(principal: string, options: PageRequest): Promise<SessionSummaryPage> {
+    const pageSize = positivePageSize(options.pageSize);
+    let startKey: Item | undefined =
+      options.pageToken === undefined ? undefined : decodeSessionPageToken(options.pageToken, principal);
+    const sessions: SessionSummary[] = [];
+    for (;;) {
+      const page = await this.#call('listSessions', () =>
+        this.#client.send(
+          new QueryCommand({
+            TableName: this.#tableName,
+            IndexName: SESSION_OWNER_INDEX.indexName,
+            KeyConditionExpression: '#owner = :p',
+            FilterExpression: '#ttl > :nowSec',
+            ExpressionAttributeNames: { '#owner': SESSION_OWNER_INDEX.partitionKey, '#ttl': TTL },
+            ExpressionAttributeValues: {
+              ':p': str(principal),
+              ':nowSec': num(Math.floor(this.#clock.now() / 1000)),
+            },
+            ScanIndexForward: false,
+            // One more than the page needs tells whether a next page exists (see listTurns).
+            Limit: pageSize - sessions.length + 1,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) {
+        const last = sessions.at(-1);
+        if (sessions.length === pageSize && last !== undefined)
+          return { sessions, nextPageToken: encodeSessionPageToken(last) };
+        sessions.push(this.#toSummary(item));
+      }
+      startKey = page.LastEvaluatedKey;
+      if (startKey === undefined) return { sessions };
+    }
+  }
+
+  /** Stores a rating in the session's partition (so erasure removes it), with the session's TTL. */
+  async addFeedback(feedback: Feedback): Promise<string> {
+    const nowSeconds = Math.floor(this.#clock.now() / 1000);
+    const sortKey = timeOrderedKey(FEEDBACK_PREFIX, feedback.createdAt);
+    await this.#call('addFeedback', () =>
+      this.#client.send(
+        new PutItemCommand({
+          TableName: this.#tableName,
+          Item: {
+            [PK]: sessionKey(feedback.sessionId),
+            [SK]: str(sortKey),
+            // `author`, not `owner`: only metadata items may enter the owner index.
+            author: str(feedback.principal),
+            rating: num(feedback.rating),
+            ...(feedback.comment !== undefined && { comment: str(feedback.comment) }),
+            created_at: num(feedback.createdAt),
+            [TTL]: num(nowSeconds + this.#ttlSeconds),
+          },
+          ConditionExpression: 'attribute_not_exists(#sk)',
+          ExpressionAttributeNames: { '#sk': SK },
+        }),
+      ),
+    );
+    return sortKey.slice(FEEDBACK_PREFIX.length);
   }
 
   async #batchDelete(requests: WriteRequest[]): Promise<void> {
@@ -480,6 +461,25 @@ export class DynamoSessionStore implements SessionStore {
   #expired(item: Item): boolean {
     const expiresAt = readNumber(item, TTL);
     return expiresAt !== undefined && expiresAt <= Math.floor(this.#clock.now() / 1000);
+  }
+
+  #toSummary(item: Item): SessionSummary {
+    const key = readString(item, PK);
+    const createdAt = readNumber(item, 'created_at');
+    const expiresAt = readNumber(item, TTL);
+    if (
+      key === undefined ||
+      !key.startsWith(SESSION_PREFIX) ||
+      createdAt === undefined ||
+      expiresAt === undefined
+    ) {
+      throw new SessionStoreError(
+        `Session metadata ${key ?? '?'} in table '${this.#tableName}' is malformed.`,
+        this.#tableName,
+        'listSessions',
+      );
+    }
+    return { sessionId: key.slice(SESSION_PREFIX.length), createdAt, expiresAt: expiresAt * 1000 };
   }
 
   #toTurn(sessionId: string, item: Item): Turn {

@@ -8,7 +8,7 @@ import type {
 } from '../../core/ports/generator.js';
 import { rewriteFollowUp } from './extractive/condense.js';
 import { pickSentences, queryWeights } from './extractive/pick-sentences.js';
-import { countWords } from './words.js';
+import { countWords } from '../../text/words.js';
 
 /**
  * A generator that needs no model: it answers with the passage sentences that best cover the

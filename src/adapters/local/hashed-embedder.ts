@@ -1,7 +1,7 @@
 import type { EmbedOptions, EmbedResult, Embedder } from '../../core/ports/embedder.js';
 import { tokenize } from './tokenizer.js';
 import { normOf } from './vector-norm.js';
-import { countWords } from './words.js';
+import { countWords } from '../../text/words.js';
 
 export { countWords };
 

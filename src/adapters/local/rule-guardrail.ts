@@ -4,6 +4,7 @@ import type {
   GuardrailCheckOptions,
   GuardrailResult,
 } from '../../core/ports/guardrail.js';
+import { luhnValid } from '../../text/luhn.js';
 
 export interface RuleGuardrailOptions {
   /** Words or phrases to block wherever they occur as whole words, in any case. @default [] */
@@ -178,20 +179,6 @@ function digitCount(text: string): number {
 function isCardNumber(match: string): boolean {
   const digits = match.replace(/\D/g, '');
   return /^[2-6]/.test(digits) && digits.length >= 13 && digits.length <= 19 && luhnValid(digits);
-}
-
-/** The checksum every payment card number satisfies; a random digit run fails it nine times in ten. */
-function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let digit = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-  }
-  return sum % 10 === 0;
 }
 
 /**

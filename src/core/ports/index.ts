@@ -4,5 +4,7 @@ export type * from './vector-index.js';
 export type * from './generator.js';
 export type * from './guardrail.js';
 export type * from './session-store.js';
+export type * from './session-records.js';
+export type * from './usage-store.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';

@@ -1,4 +1,4 @@
-import { countWords } from '../../adapters/local/words.js';
+import { countWords } from '../../text/words.js';
 import { FENCE, isClosingFence } from './markdown-fence.js';
 import type { Block, Section } from './outline.js';
 

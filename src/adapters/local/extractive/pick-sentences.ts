@@ -1,5 +1,5 @@
 import type { RetrievedChunk } from '../../../core/ports/types.js';
-import { countWords } from '../words.js';
+import { countWords } from '../../../text/words.js';
 import { passageSentences } from './sentences.js';
 import { terms } from './terms.js';
 

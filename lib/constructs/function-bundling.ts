@@ -8,11 +8,13 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __ragCreateRequire } from 'node:module'; const require = __ragCreateRequire(import.meta.url);";
 
 /**
- * How the invocations function is bundled (DESIGN 7). Shared by the construct and the cold-start
- * benchmark, so that the benchmark measures the very file CDK deploys. Only a type import of CDK:
- * the benchmark must not load aws-cdk-lib to read these options.
+ * How every function of the project is bundled (DESIGN 7): the local esbuild (no Docker), one
+ * minified ESM file with the AWS SDK inside (the runtime's external SDK loads slower) and the SDK's
+ * ESM builds picked through `mainFields`, with an external source map. Shared by BundledFunction and
+ * the cold-start benchmark, so that the benchmark measures the very file CDK deploys. Only a type
+ * import of CDK: the benchmark must not load aws-cdk-lib to read these options.
  */
-export const INVOCATIONS_BUNDLING = {
+export const FUNCTION_BUNDLING = {
   format: 'esm' as nodejs.OutputFormat.ESM,
   /** The runtime is NODEJS_24_X; CDK would derive the same target from it. */
   target: 'node24',
@@ -35,8 +37,8 @@ export const INVOCATIONS_BUNDLING = {
  */
 export const SOURCE_MAPS_NODE_OPTION = '--enable-source-maps';
 
-/** The function's `NODE_OPTIONS`, if any. */
-export function invocationsNodeOptions(
+/** A function's `NODE_OPTIONS`, if any. */
+export function functionNodeOptions(
   options: { readonly enableSourceMaps?: boolean } = {},
 ): string | undefined {
   return options.enableSourceMaps ? SOURCE_MAPS_NODE_OPTION : undefined;
