@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { MetricName } from '../../src/shared/metrics.js';
-import { servingMetric } from './serving-metrics.js';
+import { serverErrorRate, servingMetric } from './serving-metrics.js';
 
 /** Thresholds and evaluation of the serving alarms (the stage config's `alarms`). */
 export interface ServingAlarmThresholds {
@@ -97,16 +97,7 @@ export class ServingAlarms extends Construct {
     this.serverErrorRate = alarm(
       'ServerErrorRate',
       'server-error-rate',
-      new cloudwatch.MathExpression({
-        // A rate, not a count: 5 errors are an incident at 10 requests and noise at 100,000.
-        expression: 'errors / requests * 100',
-        usingMetrics: {
-          errors: servingMetric(MetricName.serverErrors, { statistic: 'Sum', period }),
-          requests: servingMetric(MetricName.requests, { statistic: 'Sum', period }),
-        },
-        label: '5xx responses (% of requests)',
-        period,
-      }),
+      serverErrorRate(period, '5xx responses (% of requests)'),
       t.serverErrorRatePercent,
       above,
       `More than ${t.serverErrorRatePercent} % of requests answered 5xx (backend unavailable, deadline exceeded, internal error).`,

@@ -5,7 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { CITED_SOURCES_LOG } from '../../src/shared/logs.js';
 import { MetricName, PIPELINE_STAGES } from '../../src/shared/metrics.js';
-import { servingMetric } from './serving-metrics.js';
+import { serverErrorRate, servingMetric } from './serving-metrics.js';
 
 export interface ServingDashboardProps {
   readonly dashboardName: string;
@@ -63,17 +63,7 @@ export class ServingDashboard extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Error rate (% of requests answered 5xx)',
-        left: [
-          new cloudwatch.MathExpression({
-            expression: 'errors / requests * 100',
-            usingMetrics: {
-              errors: servingMetric(MetricName.serverErrors, { statistic: 'Sum', period }),
-              requests: servingMetric(MetricName.requests, { statistic: 'Sum', period }),
-            },
-            label: '5xx %',
-            period,
-          }),
-        ],
+        left: [serverErrorRate(period, '5xx %')],
         leftYAxis: { min: 0, max: 100, showUnits: false },
         width: wide,
       }),

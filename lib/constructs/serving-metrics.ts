@@ -2,6 +2,7 @@ import type { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import {
   METRICS_NAMESPACE,
+  MetricName,
   SERVICE_DIMENSION,
   SERVICE_NAME,
   STAGE_DIMENSION,
@@ -38,5 +39,21 @@ export function servingMetric(name: MetricNameValue, options: ServingMetricOptio
     statistic: options.statistic,
     period: options.period,
     ...(options.label !== undefined && { label: options.label }),
+  });
+}
+
+/**
+ * The share of requests answered 5xx, in percent: a rate, not a count, since 5 errors are an
+ * incident at 10 requests and noise at 100,000. The alarm and the dashboard plot the same series.
+ */
+export function serverErrorRate(period: Duration, label: string): cloudwatch.MathExpression {
+  return new cloudwatch.MathExpression({
+    expression: 'errors / requests * 100',
+    usingMetrics: {
+      errors: servingMetric(MetricName.serverErrors, { statistic: 'Sum', period }),
+      requests: servingMetric(MetricName.requests, { statistic: 'Sum', period }),
+    },
+    label,
+    period,
   });
 }
