@@ -13,6 +13,8 @@ import { BundledFunction } from './bundled-function.js';
 const DEFAULT_ENTRY = fileURLToPath(new URL('../../functions/authorizer/handler.ts', import.meta.url));
 
 export interface AuthorizerFunctionProps {
+  /** The `service` field of its logs: `serviceNameFor(stage)`. @default SERVICE_NAME */
+  readonly serviceName?: string;
   /** Token records (hashes only); the authorizer may read single items of it (GetItem) and nothing else. */
   readonly tokenTable: dynamodb.ITable;
   /** @default 256 */
@@ -52,7 +54,7 @@ export class AuthorizerFunction extends Construct {
       logRemovalPolicy: props.logRemovalPolicy,
       environment: {
         [EnvVar.tokenTable]: props.tokenTable.tableName,
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? SERVICE_NAME,
       },
     });
     this.function = bundled.function;

@@ -57,6 +57,8 @@ export interface PineconeAccess {
 }
 
 export interface InvocationsFunctionProps {
+  /** The `service` dimension of its metrics: `serviceNameFor(stage)`, so stages never share alarms. @default SERVICE_NAME */
+  readonly serviceName?: string;
   /** The session table; the function gets read/write item access to this table. */
   readonly sessionTable: dynamodb.ITable;
   /**
@@ -187,7 +189,7 @@ export class InvocationsFunction extends Construct {
           [EnvVar.quotaTpm]: String(props.quotas.tokensPerMinute),
         }),
         ...(props.bedrock && props.pinecone && cloudEnvironment(props.bedrock, props.pinecone)),
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         // The dashboard's "most cited documents" reads the route's INFO line (src/shared/logs.ts).
         [EnvVar.logLevel]: 'INFO',

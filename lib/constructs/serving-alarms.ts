@@ -33,6 +33,8 @@ export interface ServingAlarmsProps {
   readonly alarmNamePrefix: string;
   /** @default Duration.minutes(5) */
   readonly period?: Duration;
+  /** The `service` dimension the handler writes: `serviceNameFor(stage)`. @default SERVICE_NAME */
+  readonly serviceName?: string;
   /** @default 1 */
   readonly evaluationPeriods?: number;
   /** @default evaluationPeriods */
@@ -69,6 +71,7 @@ export class ServingAlarms extends Construct {
       );
     }
     const { thresholds: t } = props;
+    const service = props.serviceName;
     const alarm = (
       alarmId: string,
       name: string,
@@ -97,7 +100,7 @@ export class ServingAlarms extends Construct {
     this.serverErrorRate = alarm(
       'ServerErrorRate',
       'server-error-rate',
-      serverErrorRate(period, '5xx responses (% of requests)'),
+      serverErrorRate(period, '5xx responses (% of requests)', service),
       t.serverErrorRatePercent,
       above,
       `More than ${t.serverErrorRatePercent} % of requests answered 5xx (backend unavailable, deadline exceeded, internal error).`,
@@ -105,7 +108,7 @@ export class ServingAlarms extends Construct {
     this.p99Latency = alarm(
       'P99Latency',
       'p99-latency',
-      servingMetric(MetricName.requestLatency, { statistic: 'p99', period }),
+      servingMetric(MetricName.requestLatency, { statistic: 'p99', period, service }),
       t.p99LatencyMs,
       above,
       `p99 request latency above ${t.p99LatencyMs} ms; the dashboard's stage latency shows which pipeline stage is slow.`,
@@ -113,7 +116,7 @@ export class ServingAlarms extends Construct {
     this.guardrailInterventions = alarm(
       'GuardrailInterventions',
       'guardrail-interventions',
-      servingMetric(MetricName.guardrailInterventions, { statistic: 'Sum', period }),
+      servingMetric(MetricName.guardrailInterventions, { statistic: 'Sum', period, service }),
       t.guardrailInterventions,
       atLeast,
       `The guardrail intervened ${t.guardrailInterventions} or more times in a period: abuse, or a guardrail change blocking normal use.`,
@@ -121,7 +124,7 @@ export class ServingAlarms extends Construct {
     this.throttled = alarm(
       'Throttled',
       'quota-throttled',
-      servingMetric(MetricName.throttled, { statistic: 'Sum', period }),
+      servingMetric(MetricName.throttled, { statistic: 'Sum', period, service }),
       t.throttles,
       atLeast,
       `${t.throttles} or more requests answered 429 REQUEST_LIMIT_EXCEEDED by the handler (quotas) in a period.`,

@@ -18,6 +18,8 @@ export interface ServingDashboardProps {
   readonly alarms?: readonly cloudwatch.IAlarm[];
   /** @default Duration.minutes(5) */
   readonly period?: Duration;
+  /** The `service` dimension the handler writes: `serviceNameFor(stage)`. @default SERVICE_NAME */
+  readonly serviceName?: string;
 }
 
 /**
@@ -32,8 +34,9 @@ export class ServingDashboard extends Construct {
   constructor(scope: Construct, id: string, props: ServingDashboardProps) {
     super(scope, id);
     const period = props.period ?? Duration.minutes(5);
+    const service = props.serviceName;
     const metric = (name: Parameters<typeof servingMetric>[0], statistic: string, label: string) =>
-      servingMetric(name, { statistic, period, label });
+      servingMetric(name, { statistic, period, label, service });
     const wide = 8;
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -63,7 +66,7 @@ export class ServingDashboard extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Error rate (% of requests answered 5xx)',
-        left: [serverErrorRate(period, '5xx %')],
+        left: [serverErrorRate(period, '5xx %', service)],
         leftYAxis: { min: 0, max: 100, showUnits: false },
         width: wide,
       }),
@@ -102,6 +105,7 @@ export class ServingDashboard extends Construct {
             period,
             label: stage,
             pipelineStage: stage,
+            service,
           }),
         ),
         width: wide,
@@ -124,6 +128,7 @@ export class ServingDashboard extends Construct {
             period,
             label: 'cold starts',
             functionName: props.invocationsFunction.functionName,
+            service,
           }),
         ],
         width: wide,

@@ -20,6 +20,8 @@ export interface ServingMetricOptions {
   readonly pipelineStage?: string;
   /** The `function_name` dimension, which only `ColdStart` carries. @default - none */
   readonly functionName?: string;
+  /** The `service` dimension: the stage's service name (`serviceNameFor(stage)`). @default SERVICE_NAME */
+  readonly service?: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export function servingMetric(name: MetricNameValue, options: ServingMetricOptio
     namespace: METRICS_NAMESPACE,
     metricName: name,
     dimensionsMap: {
-      [SERVICE_DIMENSION]: SERVICE_NAME,
+      [SERVICE_DIMENSION]: options.service ?? SERVICE_NAME,
       ...(options.pipelineStage !== undefined && { [STAGE_DIMENSION]: options.pipelineStage }),
       ...(options.functionName !== undefined && { [FUNCTION_NAME_DIMENSION]: options.functionName }),
     },
@@ -46,13 +48,16 @@ export function servingMetric(name: MetricNameValue, options: ServingMetricOptio
  * The share of requests answered 5xx, in percent: a rate, not a count, since 5 errors are an
  * incident at 10 requests and noise at 100,000. The alarm and the dashboard plot the same series.
  */
-export function serverErrorRate(period: Duration, label: string): cloudwatch.MathExpression {
+export function serverErrorRate(
+  period: Duration,
+  label: string,
+  service?: string,
+): cloudwatch.MathExpression {
+  const sum = (name: MetricNameValue) =>
+    servingMetric(name, { statistic: 'Sum', period, ...(service && { service }) });
   return new cloudwatch.MathExpression({
     expression: 'errors / requests * 100',
-    usingMetrics: {
-      errors: servingMetric(MetricName.serverErrors, { statistic: 'Sum', period }),
-      requests: servingMetric(MetricName.requests, { statistic: 'Sum', period }),
-    },
+    usingMetrics: { errors: sum(MetricName.serverErrors), requests: sum(MetricName.requests) },
     label,
     period,
   });

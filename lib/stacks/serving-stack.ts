@@ -1,3 +1,4 @@
+import { serviceNameFor } from '../../src/shared/metrics.js';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -56,11 +57,13 @@ export class ServingStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const name = `rag-serving-${config.stage}`;
+    const serviceName = serviceNameFor(config.stage);
     // Logs and the alarm key follow the data: kept where tables are kept, gone with a dev stage.
     const removalPolicy =
       config.tables.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     this.invocations = new InvocationsFunction(this, 'Invocations', {
+      serviceName,
       sessionTable: props.sessionTable,
       usageTable: props.usageTable,
       quotas: config.quotas,
@@ -87,6 +90,7 @@ export class ServingStack extends Stack {
       version: props.version,
     });
     this.authorizer = new AuthorizerFunction(this, 'Authorizer', {
+      serviceName,
       tokenTable: props.tokenTable,
       memorySize: config.authorizer.memorySizeMb,
       timeout: Duration.seconds(config.authorizer.timeoutSeconds),
@@ -154,6 +158,7 @@ export class ServingStack extends Stack {
       authorizerFunction: this.authorizer.function,
       thresholds: config.alarms,
       alarmNamePrefix: name,
+      serviceName,
       period: Duration.minutes(config.alarms.periodMinutes),
       evaluationPeriods: config.alarms.evaluationPeriods,
       datapointsToAlarm: config.alarms.datapointsToAlarm,
@@ -179,6 +184,7 @@ export class ServingStack extends Stack {
       invocationsFunction: this.invocations.function,
       invocationsLogGroup: this.invocations.logGroup,
       alarms: this.alarms.all,
+      serviceName,
       period: Duration.minutes(Math.max(config.alarms.periodMinutes, 5)),
     });
 

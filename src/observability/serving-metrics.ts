@@ -10,7 +10,9 @@ export class ServingMetrics {
   readonly metrics: Metrics;
 
   constructor(metrics?: Metrics) {
-    this.metrics = metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+    // On AWS the stack sets POWERTOOLS_SERVICE_NAME to the stage's service name (serviceNameFor).
+    const serviceName = process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME;
+    this.metrics = metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
   }
 
   recordResponse(statusCode: number, latencyMs: number): void {

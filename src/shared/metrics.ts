@@ -4,7 +4,12 @@
  */
 export const METRICS_NAMESPACE = 'RagServing';
 export const SERVICE_NAME = 'rag-serving';
-/** The dimension Powertools Metrics adds to every metric, valued SERVICE_NAME. */
+/**
+ * The `service` dimension of one stage's metrics (the functions' POWERTOOLS_SERVICE_NAME), so that
+ * the alarms of two stages in one account and region never watch each other's traffic.
+ */
+export const serviceNameFor = (stage: string): string => `${SERVICE_NAME}-${stage}`;
+/** The dimension Powertools Metrics adds to every metric, valued with the service name. */
 export const SERVICE_DIMENSION = 'service';
 /** The extra dimension of `StageLatency`: the pipeline stage (session, embed, retrieve, ...). */
 export const STAGE_DIMENSION = 'Stage';

@@ -7,7 +7,12 @@ import type { Answer } from '../../../src/core/pipeline.js';
 import type { Stage as TimedStage } from '../../../src/core/stage-timer.js';
 import { ServingMetrics } from '../../../src/observability/serving-metrics.js';
 import { CITED_SOURCES_LOG } from '../../../src/shared/logs.js';
-import { METRICS_NAMESPACE, MetricName, PIPELINE_STAGES, SERVICE_NAME } from '../../../src/shared/metrics.js';
+import {
+  METRICS_NAMESPACE,
+  MetricName,
+  PIPELINE_STAGES,
+  serviceNameFor,
+} from '../../../src/shared/metrics.js';
 import { flatten, logicalIdAt, stageTemplates } from '../support/stage-app.js';
 
 // Compile-time check: the shared list of `Stage` dimension values is exactly what the pipeline times.
@@ -27,8 +32,9 @@ interface EmittedMetric {
  * quota 429, a 503 and an answer with a guardrail intervention and every pipeline stage timed,
  * plus the cold-start metric the middleware captures, and reads back the EMF documents.
  */
-function emittedHandlerMetrics(): Map<string, EmittedMetric> {
+function emittedHandlerMetrics(serviceName: string): Map<string, EmittedMetric> {
   const settings = {
+    POWERTOOLS_SERVICE_NAME: serviceName, // as the stack configures the function
     POWERTOOLS_METRICS_DISABLED: 'false',
     POWERTOOLS_DEV: 'true', // print through the global console, which the spy sees
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', // Powertools counts cold starts of on-demand environments only
@@ -104,7 +110,7 @@ function alarmMetrics(alarm: Record<string, unknown>): AlarmMetric[] {
 const STAGES: StageName[] = ['dev', 'qa', 'prod'];
 
 describe('Alarms', () => {
-  const emitted = emittedHandlerMetrics();
+  const emitted = emittedHandlerMetrics(serviceNameFor('dev'));
 
   it('captures the handler metrics from what the metrics code writes', () => {
     // Assess: the capture itself must see the handler's metrics, or the checks below prove nothing.
@@ -140,7 +146,10 @@ describe('Alarms', () => {
           expect(Object.values(MetricName)).toContain(metric.MetricName);
           const key = `${metric.Namespace} ${metric.MetricName} ${dimensionNames.join(',')}`;
           expect(emitted.get(key), `emitted ${key}`).toBeDefined();
-          expect(metric.Dimensions).toEqual([{ Name: 'service', Value: SERVICE_NAME }]);
+          // The stage's own service name: two stages in one account never watch each other.
+          const service = emittedHandlerMetrics(serviceNameFor(stage)).get(key)!.dimensions.service;
+          expect(service).toBe(serviceNameFor(stage));
+          expect(metric.Dimensions).toEqual([{ Name: 'service', Value: service }]);
         } else {
           expect(AWS_METRICS_WATCHED).toContain(`${metric.Namespace} ${metric.MetricName}`);
           expect(metric.Dimensions).toHaveLength(1);
@@ -268,7 +277,7 @@ describe('Alarm topic', () => {
 });
 
 describe('Dashboard', () => {
-  const emitted = emittedHandlerMetrics();
+  const emitted = emittedHandlerMetrics(serviceNameFor('dev'));
 
   it.each(STAGES)('gives %s a dashboard of handler metrics the code emits', (stage) => {
     // Prepare
@@ -282,13 +291,14 @@ describe('Dashboard', () => {
 
     // Assess
     expect(dashboard.DashboardName).toBe(`rag-serving-${stage}`);
-    const handlerMetrics = body.widgets
+    const handlerSeries = body.widgets
       .flatMap((w) => w.properties.metrics ?? [])
-      .filter((m) => m[0] === METRICS_NAMESPACE)
-      .map((m) => {
-        const dimensionNames = m.slice(2).filter((_, i) => i % 2 === 0 && typeof m[i + 2] === 'string');
-        return `${String(m[0])} ${String(m[1])} ${dimensionNames.sort().join(',')}`;
-      });
+      .filter((m) => m[0] === METRICS_NAMESPACE);
+    for (const series of handlerSeries) expect(series).toContain(serviceNameFor(stage));
+    const handlerMetrics = handlerSeries.map((m) => {
+      const dimensionNames = m.slice(2).filter((_, i) => i % 2 === 0 && typeof m[i + 2] === 'string');
+      return `${String(m[0])} ${String(m[1])} ${dimensionNames.sort().join(',')}`;
+    });
     expect(new Set(handlerMetrics)).toEqual(
       new Set([
         ...[
