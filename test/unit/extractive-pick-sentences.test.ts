@@ -36,6 +36,37 @@ describe('pickSentences', () => {
     ]);
   });
 
+  it('never answers with a JSON example or a code line', () => {
+    // Prepare
+    const passages = [
+      passage(
+        'example',
+        'Send {"inputs": {"query": ["How long are sessions kept?"], "session_id": [null]}} to try it.',
+      ),
+      passage('prose', 'Sessions are kept for thirty days after their last turn.'),
+    ];
+    // Act
+    const picked = pickSentences(passages, queryWeights('How long are sessions kept?', []), 80);
+    // Assess
+    expect(picked.map((p) => p.passage)).toEqual([1]);
+  });
+
+  it('credits a sentence whose section heading names the question terms', () => {
+    // Prepare
+    const titled = (id: string, title: string, text: string): RetrievedChunk => ({
+      ...passage(id, text),
+      title,
+    });
+    const passages = [
+      titled('other', 'Deployment › Stages', 'Each stage has its own port setting.'),
+      titled('local', 'Running locally › Port', 'Each stage has its own port setting here.'),
+    ];
+    // Act
+    const picked = pickSentences(passages, queryWeights('port when running locally', []), 80);
+    // Assess
+    expect(picked[0]!.passage).toBe(1);
+  });
+
   it('picks nothing when no sentence shares a term with the question', () => {
     // Act
     const picked = pickSentences(

@@ -11,8 +11,16 @@ import { terms } from './terms.js';
 
 /** An answer is a few sentences that answer, not a digest of every passage. */
 const MAX_SENTENCES = 5;
-/** Added to a sentence's coverage for its passage's retrieval rank: breaks ties, never outranks coverage. */
-const RANK_BONUS = 0.05;
+/**
+ * Added to a sentence's coverage for its passage's retrieval rank. The retriever saw the whole
+ * chunk and its title, a sentence scorer sees one sentence: a top passage's sentence should win
+ * over a near-equal one from the fifth.
+ */
+const RANK_BONUS = 0.15;
+/** A question term found only in the passage's title and heading path counts this much. */
+const TITLE_WEIGHT = 0.5;
+/** Sentences where more than this share of characters is punctuation are code or JSON, not prose. */
+const MAX_SYMBOL_SHARE = 0.12;
 /** Sentences covering less than this share of the best sentence's coverage are tangents, not answers. */
 const MIN_RELATIVE_COVERAGE = 0.3;
 /** Sentences sharing more than this share of their terms (Jaccard) repeat each other. */
@@ -53,8 +61,14 @@ export interface Picked {
 function candidates(passages: readonly RetrievedChunk[], weights: ReadonlyMap<string, number>): Candidate[] {
   const sentences = passages.flatMap((chunk, passage) =>
     passageSentences(chunk.text)
-      .filter((s) => countWords(s.text) >= MIN_SENTENCE_WORDS)
-      .map((s) => ({ text: s.text, passage, terms: terms(s.matchText), labelTerms: terms(s.labelText) })),
+      .filter((s) => countWords(s.text) >= MIN_SENTENCE_WORDS && !looksLikeCode(s.text))
+      .map((s) => ({
+        text: s.text,
+        passage,
+        terms: terms(s.matchText),
+        labelTerms: terms(s.labelText),
+        titleTerms: terms(chunk.title),
+      })),
   );
   // IDF across passages: a term every passage mentions says little about which sentence answers.
   const passageTerms = passages.map((p) => terms(`${p.title} ${p.text}`));
@@ -68,13 +82,25 @@ function candidates(passages: readonly RetrievedChunk[], weights: ReadonlyMap<st
   return sentences.map((s, position) => {
     let covered = 0;
     for (const [term, weight] of weights) {
-      const match = s.terms.has(term) ? 1 : s.labelTerms.has(term) ? LABEL_WEIGHT : 0;
+      const match = s.terms.has(term)
+        ? 1
+        : s.labelTerms.has(term)
+          ? LABEL_WEIGHT
+          : s.titleTerms.has(term)
+            ? TITLE_WEIGHT
+            : 0;
       covered += match * weight * (idf.get(term) ?? 0);
     }
     const coverage = total > 0 ? covered / total : 0;
     const rankBonus = (RANK_BONUS * (passages.length - s.passage)) / passages.length;
     return { ...s, position, coverage, score: coverage + rankBonus };
   });
+}
+
+/** Braces, quotes, brackets and operators in bulk mark a code line or a JSON example. */
+function looksLikeCode(text: string): boolean {
+  const symbols = text.match(/[{}[\]()"=;<>|\\]/g)?.length ?? 0;
+  return symbols / text.length > MAX_SYMBOL_SHARE;
 }
 
 /**
