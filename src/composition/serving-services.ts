@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RagPipeline, type PipelinePorts } from '../core/pipeline.js';
@@ -45,5 +44,3 @@ export async function servingServicesFromEnvironment(env: NodeJS.ProcessEnv): Pr
   const security = securityServices(loadSecurityConfig(env), config, dynamo, systemClock);
   return servingServices(config, await pipelinePorts(config, dynamo), security);
 }
-
-export const indexPathOf = (dataDir: string): string => join(dataDir, 'index.json');

@@ -13,7 +13,7 @@ import { loadServingConfig } from '../config/serving-config.js';
 import { Defaults } from '../shared/limits.js';
 import { ensureSessionTable } from '../adapters/dynamodb/session-table.js';
 import { ensureUsageTable } from '../adapters/dynamodb/usage-table.js';
-import { openLocalRetrieval } from '../adapters/local/open-local-retrieval.js';
+import { localIndexPath, openLocalRetrieval } from '../adapters/local/open-local-retrieval.js';
 import { ingestFolder, type IngestSummary } from '../ingest/ingest-folder.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb.js';
 import { upgradeLegacySessionTable } from './legacy-session-table.js';
@@ -134,7 +134,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     let firstStartIngest: IngestSummary | undefined;
     // The sample corpus goes into the local index; a server on Pinecone has its own ingestion.
     const usesLocalIndex = loadServingConfig({ ...options.environment }).backends.index.kind === 'local';
-    if (options.sampleCorpusDir && usesLocalIndex && !(await exists(join(dataDir, 'index.json')))) {
+    if (options.sampleCorpusDir && usesLocalIndex && !(await exists(localIndexPath(dataDir)))) {
       firstStartIngest = await ingestSampleCorpus(dataDir, options.sampleCorpusDir, log);
     }
     const environment: NodeJS.ProcessEnv = {
