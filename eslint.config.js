@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'dist/', '.rag/', 'bench/peers/', 'coverage/'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'dist/', 'src/client/dist/', '.rag/', 'bench/peers/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
