@@ -175,6 +175,12 @@ export interface QuotasConfig {
   readonly tokensPerMinute: number;
 }
 
+/** `ask_rag(query, session_id)` for Amazon Redshift: the Lambda UDF and the role Redshift assumes to call it. */
+export interface SqlFunctionConfig {
+  /** Deploy the function and the role. */
+  readonly enabled: boolean;
+}
+
 export interface StageConfig {
   readonly stage: StageName;
   /** AWS region. @default the CLI's region (`CDK_DEFAULT_REGION`) */
@@ -200,6 +206,8 @@ export interface StageConfig {
   readonly models: ModelsConfig;
   readonly guardrail: GuardrailConfig;
   readonly pinecone: PineconeConfig;
+  /** The Redshift SQL function. @default { enabled: true } */
+  readonly sqlFunction?: SqlFunctionConfig;
 }
 
 const TITAN_EMBED_V2 = 'amazon.titan-embed-text-v2:0';
@@ -450,6 +458,7 @@ const stageConfigSchema = z
           'must be a Secrets Manager secret name (letters, digits, /_+=.@-)',
         ),
     }),
+    sqlFunction: z.strictObject({ enabled: z.boolean() }).optional(),
   })
   .superRefine((config, ctx) => {
     if (config.invocations.requestTimeoutMs >= config.invocations.timeoutSeconds * 1000) {

@@ -216,43 +216,53 @@ export class InvocationsFunction extends Construct {
     );
     // Counters are kept with atomic UpdateItem ADDs only; nothing reads or deletes them.
     props.usageTable?.grant(this.role, 'dynamodb:UpdateItem');
-    if (props.bedrock) this.grantBedrock(props.bedrock);
+    if (props.bedrock) grantBedrockAccess(this.role, props.bedrock);
     props.pinecone?.apiKeySecret.grantRead(this.role);
-  }
-
-  private grantBedrock(bedrock: BedrockAccess): void {
-    const stack = Stack.of(this);
-    const context = { partition: stack.partition, region: stack.region, account: stack.account };
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'EmbedQueries',
-        actions: ['bedrock:InvokeModel'],
-        resources: modelResourceArns(bedrock.embeddingModelId, context),
-      }),
-    );
-    const generationModels = [
-      bedrock.generationModelId,
-      bedrock.condenseModelId ?? bedrock.generationModelId,
-    ];
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'GenerateAnswers',
-        // Converse needs InvokeModel, ConverseStream needs InvokeModelWithResponseStream.
-        actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-        resources: [...new Set(generationModels.flatMap((id) => modelResourceArns(id, context)))],
-      }),
-    );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ApplyGuardrail',
-        actions: ['bedrock:ApplyGuardrail'],
-        resources: [guardrailArn(bedrock.guardrailId, context)],
-      }),
-    );
   }
 }
 
-function cloudEnvironment(bedrock: BedrockAccess, pinecone: PineconeAccess): Record<string, string> {
+/**
+ * Lets a role call the named Bedrock models (embedding, generation and condensing, with the
+ * foundation models behind an inference profile) and apply the named guardrail: nothing else.
+ * Streaming generation (ConverseStream) is allowed unless `streaming` is false.
+ */
+export function grantBedrockAccess(
+  role: iam.Role,
+  bedrock: BedrockAccess,
+  options: { readonly streaming?: boolean } = {},
+): void {
+  const stack = Stack.of(role);
+  const context = { partition: stack.partition, region: stack.region, account: stack.account };
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'EmbedQueries',
+      actions: ['bedrock:InvokeModel'],
+      resources: modelResourceArns(bedrock.embeddingModelId, context),
+    }),
+  );
+  const generationModels = [bedrock.generationModelId, bedrock.condenseModelId ?? bedrock.generationModelId];
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'GenerateAnswers',
+      // Converse needs InvokeModel, ConverseStream needs InvokeModelWithResponseStream.
+      actions:
+        options.streaming === false
+          ? ['bedrock:InvokeModel']
+          : ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+      resources: [...new Set(generationModels.flatMap((id) => modelResourceArns(id, context)))],
+    }),
+  );
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'ApplyGuardrail',
+      actions: ['bedrock:ApplyGuardrail'],
+      resources: [guardrailArn(bedrock.guardrailId, context)],
+    }),
+  );
+}
+
+/** The variables that select the Bedrock and Pinecone adapters, with their models, guardrail and index. */
+export function cloudEnvironment(bedrock: BedrockAccess, pinecone: PineconeAccess): Record<string, string> {
   return {
     [EnvVar.backend]: CLOUD_BACKEND,
     [EnvVar.embeddingModelId]: bedrock.embeddingModelId,

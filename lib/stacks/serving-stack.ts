@@ -9,6 +9,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config/stages.js';
 import { AlarmTopic } from '../constructs/alarm-topic.js';
+import { AskRagFunction } from '../constructs/ask-rag-function.js';
 import { AuthorizerFunction } from '../constructs/authorizer-function.js';
 import { CanaryDeployment } from '../constructs/canary-deployment.js';
 import { InvocationsFunction } from '../constructs/invocations-function.js';
@@ -52,6 +53,8 @@ export class ServingStack extends Stack {
   readonly alarmTopic: AlarmTopic;
   readonly alarms: ServingAlarms;
   readonly dashboard: ServingDashboard;
+  /** `ask_rag` for Redshift; absent when the stage turns it off (`sqlFunction.enabled: false`). */
+  readonly askRag?: AskRagFunction;
 
   constructor(scope: Construct, id: string, props: ServingStackProps) {
     super(scope, id, props);
@@ -62,24 +65,26 @@ export class ServingStack extends Stack {
     const removalPolicy =
       config.tables.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
+    const bedrock = {
+      embeddingModelId: config.models.embeddingModelId,
+      generationModelId: config.models.generationModelId,
+      condenseModelId: config.models.condenseModelId,
+      guardrailId: config.guardrail.id,
+      guardrailVersion: config.guardrail.version,
+    };
+    const pinecone = {
+      indexName: config.pinecone.indexName,
+      host: config.pinecone.host,
+      namespace: config.pinecone.namespace,
+      apiKeySecret: props.pineconeApiKey,
+    };
     this.invocations = new InvocationsFunction(this, 'Invocations', {
       serviceName,
       sessionTable: props.sessionTable,
       usageTable: props.usageTable,
       quotas: config.quotas,
-      bedrock: {
-        embeddingModelId: config.models.embeddingModelId,
-        generationModelId: config.models.generationModelId,
-        condenseModelId: config.models.condenseModelId,
-        guardrailId: config.guardrail.id,
-        guardrailVersion: config.guardrail.version,
-      },
-      pinecone: {
-        indexName: config.pinecone.indexName,
-        host: config.pinecone.host,
-        namespace: config.pinecone.namespace,
-        apiKeySecret: props.pineconeApiKey,
-      },
+      bedrock,
+      pinecone,
       endpointName: config.endpointName,
       sessionTtl: Duration.days(config.sessions.ttlDays),
       memorySize: config.invocations.memorySizeMb,
@@ -217,6 +222,30 @@ export class ServingStack extends Stack {
       description: 'CloudWatch dashboard of the stage',
       value: name,
     });
+    if (config.sqlFunction?.enabled !== false) {
+      this.askRag = new AskRagFunction(this, 'AskRag', {
+        serviceName,
+        sessionTable: props.sessionTable,
+        usageTable: props.usageTable,
+        quotas: config.quotas,
+        bedrock,
+        pinecone,
+        sessionTtl: Duration.days(config.sessions.ttlDays),
+        memorySize: config.invocations.memorySizeMb,
+        rowTimeout: Duration.millis(config.invocations.requestTimeoutMs),
+        logRetention: config.logRetentionDays,
+        logRemovalPolicy: removalPolicy,
+      });
+      new CfnOutput(this, 'AskRagRedshiftRoleArn', {
+        description:
+          'IAM_ROLE of CREATE EXTERNAL FUNCTION ask_rag; associate it with the Redshift cluster or workgroup',
+        value: this.askRag.redshiftRole.roleArn,
+      });
+      new CfnOutput(this, 'AskRagFunctionName', {
+        description: 'LAMBDA of CREATE EXTERNAL FUNCTION ask_rag',
+        value: this.askRag.function.functionName,
+      });
+    }
     if (this.api.domain) {
       new CfnOutput(this, 'CustomDomainTarget', {
         description: 'Point a CNAME (or Route 53 alias) for the custom domain here',

@@ -143,8 +143,8 @@ describe('App', () => {
   });
 
   // The one synthesis with real bundling (the others skip it for speed): esbuild must produce
-  // ESM bundles with the createRequire banner and source maps for both functions.
-  it('bundles both functions with the local esbuild into ESM with source maps', () => {
+  // ESM bundles with the createRequire banner and source maps for every function.
+  it('bundles every function with the local esbuild into ESM with source maps', () => {
     // Prepare
     const { app, serving } = synthStage('dev', { bundle: true });
 
@@ -156,7 +156,7 @@ describe('App', () => {
     const assetDirs = Object.values(functions).map((fn) =>
       join(assembly.directory, String(fn.Metadata?.['aws:asset:path'])),
     );
-    expect(assetDirs).toHaveLength(2);
+    expect(assetDirs).toHaveLength(3);
     for (const dir of assetDirs) {
       const bundle = readFileSync(join(dir, 'index.mjs'), 'utf8');
       expect(bundle.startsWith('import { createRequire as __ragCreateRequire }')).toBe(true);
@@ -270,12 +270,12 @@ describe('Stateful stack: tables', () => {
 });
 
 describe('Serving stack: functions', () => {
-  const functionAt = (serving: Template, name: 'Invocations' | 'Authorizer') =>
+  const functionAt = (serving: Template, name: 'Invocations' | 'Authorizer' | 'AskRag') =>
     serving.findResources('AWS::Lambda::Function')[
       logicalIdAt(serving, 'AWS::Lambda::Function', `${name}/Bundled/Function/Resource`)
     ]!;
 
-  it('runs both functions on Node 24, arm64, traced, the invocations function sized from the stage config', () => {
+  it('runs every function on Node 24, arm64, traced, the invocations function sized from the stage config', () => {
     // Prepare
     const { serving, built } = stageTemplates('prod');
     const { config } = built;
@@ -283,10 +283,11 @@ describe('Serving stack: functions', () => {
     // Act
     const invocations = functionAt(serving, 'Invocations').Properties;
     const authorizer = functionAt(serving, 'Authorizer').Properties;
+    const askRag = functionAt(serving, 'AskRag').Properties;
 
     // Assess
-    expect(Object.keys(serving.findResources('AWS::Lambda::Function'))).toHaveLength(2);
-    for (const fn of [invocations, authorizer]) {
+    expect(Object.keys(serving.findResources('AWS::Lambda::Function'))).toHaveLength(3);
+    for (const fn of [invocations, authorizer, askRag]) {
       expect(fn).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
@@ -495,11 +496,11 @@ describe('Serving stack: functions', () => {
     const logGroups = serving.findResources('AWS::Logs::LogGroup');
 
     // Assess
-    expect(Object.keys(logGroups)).toHaveLength(3);
+    expect(Object.keys(logGroups)).toHaveLength(4);
     for (const group of Object.values(logGroups)) {
       expect(group.Properties.RetentionInDays).toBe(built.config.logRetentionDays);
     }
-    for (const name of ['Invocations', 'Authorizer'] as const) {
+    for (const name of ['Invocations', 'Authorizer', 'AskRag'] as const) {
       const id = logicalIdAt(serving, 'AWS::Logs::LogGroup', `${name}/Bundled/LogGroup/Resource`);
       expect(functionAt(serving, name).Properties.LoggingConfig).toEqual({ LogGroup: { Ref: id } });
     }
