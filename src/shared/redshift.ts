@@ -4,6 +4,3 @@
  * read such sessions over the API, mint a token for `redshift:<user>`.
  */
 export const REDSHIFT_PRINCIPAL_PREFIX = 'redshift:';
-
-/** The SQL name the README registers the function under. */
-export const ASK_RAG_SQL_NAME = 'ask_rag';

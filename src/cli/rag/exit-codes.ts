@@ -22,7 +22,16 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** The input was wrong in a way only running it could tell (a SQL error, say): exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
 export function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof UsageError) return ExitCode.usage;
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.success : ExitCode.usage;
   if (error instanceof RagConfigurationError) return ExitCode.usage;
   if (error instanceof RagApiError) {

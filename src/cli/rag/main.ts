@@ -8,6 +8,7 @@ import { clientFromEnvironment, type ConnectionOptions } from './client-from-env
 import { describeFailure, ExitCode, exitCodeOf } from './exit-codes.js';
 import { addFeedbackCommand } from './feedback.js';
 import { addSessionsCommand } from './sessions.js';
+import { addSqlCommand } from './sql.js';
 
 const HELP_FOOTER = `
 Server and token: --url, else RAG_URL and RAG_TOKEN, else DATABRICKS_HOST and DATABRICKS_TOKEN
@@ -78,6 +79,7 @@ export async function runRag(args: readonly string[], io: CliIo): Promise<number
   addChatCommand(program, context);
   addSessionsCommand(program, context);
   addFeedbackCommand(program, context);
+  addSqlCommand(program, context);
   for (const [name, { description }] of Object.entries(MOUNTED)) {
     // Listed for --help; the arguments never reach commander (see the top of this function).
     program.command(name).description(description).helpOption(false).allowUnknownOption();
