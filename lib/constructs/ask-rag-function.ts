@@ -8,12 +8,11 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EnvVar } from '../../src/shared/env.js';
 import { Defaults } from '../../src/shared/limits.js';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../src/shared/metrics.js';
 import { DEFAULT_SESSION_TTL_DAYS } from '../../src/shared/sessions.js';
 import { BundledFunction } from './bundled-function.js';
 import {
-  cloudEnvironment,
   grantBedrockAccess,
+  pipelineEnvironment,
   type BedrockAccess,
   type PineconeAccess,
 } from './invocations-function.js';
@@ -107,19 +106,8 @@ export class AskRagFunction extends Construct {
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
       environment: {
-        [EnvVar.sessionTable]: props.sessionTable.tableName,
-        [EnvVar.sessionTtlDays]: String(sessionTtl.toDays()),
-        [EnvVar.requestTimeoutMs]: String(rowTimeout.toMilliseconds()),
+        ...pipelineEnvironment({ ...props, sessionTtl, requestTimeout: rowTimeout }),
         [EnvVar.batchConcurrency]: String(rowConcurrency),
-        ...(props.usageTable && { [EnvVar.usageTable]: props.usageTable.tableName }),
-        ...(props.quotas && {
-          [EnvVar.quotaRpm]: String(props.quotas.requestsPerMinute),
-          [EnvVar.quotaTpm]: String(props.quotas.tokensPerMinute),
-        }),
-        ...(props.bedrock && props.pinecone && cloudEnvironment(props.bedrock, props.pinecone)),
-        POWERTOOLS_SERVICE_NAME: props.serviceName ?? SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        [EnvVar.logLevel]: 'INFO',
       },
     });
     this.function = bundled.function;

@@ -179,20 +179,8 @@ export class InvocationsFunction extends Construct {
       environment: {
         ...props.environment,
         [EnvVar.endpointName]: endpointName,
-        [EnvVar.sessionTable]: props.sessionTable.tableName,
-        [EnvVar.sessionTtlDays]: String(sessionTtl.toDays()),
-        [EnvVar.requestTimeoutMs]: String(requestTimeout.toMilliseconds()),
         ...(props.version !== undefined && { [EnvVar.version]: props.version }),
-        ...(props.usageTable && { [EnvVar.usageTable]: props.usageTable.tableName }),
-        ...(props.quotas && {
-          [EnvVar.quotaRpm]: String(props.quotas.requestsPerMinute),
-          [EnvVar.quotaTpm]: String(props.quotas.tokensPerMinute),
-        }),
-        ...(props.bedrock && props.pinecone && cloudEnvironment(props.bedrock, props.pinecone)),
-        POWERTOOLS_SERVICE_NAME: props.serviceName ?? SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        // The dashboard's "most cited documents" reads the route's INFO line (src/shared/logs.ts).
-        [EnvVar.logLevel]: 'INFO',
+        ...pipelineEnvironment({ ...props, sessionTtl, requestTimeout }),
       },
     });
     this.function = bundled.function;
@@ -261,8 +249,40 @@ export function grantBedrockAccess(
   );
 }
 
+/** What a function that runs the pipeline needs to be told, whichever event it answers. */
+export interface PipelineEnvironmentProps {
+  readonly serviceName?: string;
+  readonly sessionTable: dynamodb.ITable;
+  readonly sessionTtl: Duration;
+  /** Time budget of one request (or one row). */
+  readonly requestTimeout: Duration;
+  readonly usageTable?: dynamodb.ITable;
+  readonly quotas?: { readonly requestsPerMinute: number; readonly tokensPerMinute: number };
+  readonly bedrock?: BedrockAccess;
+  readonly pinecone?: PineconeAccess;
+}
+
+/** The variables the configuration loaders read: tables, time budget, quotas, backends, metrics and log level. */
+export function pipelineEnvironment(props: PipelineEnvironmentProps): Record<string, string> {
+  return {
+    [EnvVar.sessionTable]: props.sessionTable.tableName,
+    [EnvVar.sessionTtlDays]: String(props.sessionTtl.toDays()),
+    [EnvVar.requestTimeoutMs]: String(props.requestTimeout.toMilliseconds()),
+    ...(props.usageTable && { [EnvVar.usageTable]: props.usageTable.tableName }),
+    ...(props.quotas && {
+      [EnvVar.quotaRpm]: String(props.quotas.requestsPerMinute),
+      [EnvVar.quotaTpm]: String(props.quotas.tokensPerMinute),
+    }),
+    ...(props.bedrock && props.pinecone && cloudEnvironment(props.bedrock, props.pinecone)),
+    POWERTOOLS_SERVICE_NAME: props.serviceName ?? SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    // The dashboard's "most cited documents" reads the route's INFO line (src/shared/logs.ts).
+    [EnvVar.logLevel]: 'INFO',
+  };
+}
+
 /** The variables that select the Bedrock and Pinecone adapters, with their models, guardrail and index. */
-export function cloudEnvironment(bedrock: BedrockAccess, pinecone: PineconeAccess): Record<string, string> {
+function cloudEnvironment(bedrock: BedrockAccess, pinecone: PineconeAccess): Record<string, string> {
   return {
     [EnvVar.backend]: CLOUD_BACKEND,
     [EnvVar.embeddingModelId]: bedrock.embeddingModelId,

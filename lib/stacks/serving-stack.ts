@@ -78,13 +78,17 @@ export class ServingStack extends Stack {
       namespace: config.pinecone.namespace,
       apiKeySecret: props.pineconeApiKey,
     };
-    this.invocations = new InvocationsFunction(this, 'Invocations', {
+    // What every function running the pipeline gets: the same tables, quotas, models and index.
+    const pipelineAccess = {
       serviceName,
       sessionTable: props.sessionTable,
       usageTable: props.usageTable,
       quotas: config.quotas,
       bedrock,
       pinecone,
+    };
+    this.invocations = new InvocationsFunction(this, 'Invocations', {
+      ...pipelineAccess,
       endpointName: config.endpointName,
       sessionTtl: Duration.days(config.sessions.ttlDays),
       memorySize: config.invocations.memorySizeMb,
@@ -224,12 +228,7 @@ export class ServingStack extends Stack {
     });
     if (config.sqlFunction?.enabled !== false) {
       this.askRag = new AskRagFunction(this, 'AskRag', {
-        serviceName,
-        sessionTable: props.sessionTable,
-        usageTable: props.usageTable,
-        quotas: config.quotas,
-        bedrock,
-        pinecone,
+        ...pipelineAccess,
         sessionTtl: Duration.days(config.sessions.ttlDays),
         memorySize: config.invocations.memorySizeMb,
         rowTimeout: Duration.millis(config.invocations.requestTimeoutMs),
