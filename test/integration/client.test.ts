@@ -77,6 +77,31 @@ describe('Class: RagClient, configuration', () => {
     expect(fromOptions).toEqual({ baseUrl: 'http://127.0.0.1:7', token: 'dapi-o', endpointName: 'faq' });
   });
 
+  it('keeps the stage path of a deployed API in every request URL', async () => {
+    // Prepare: the platform fetch is swapped for one that records where requests go.
+    const requested: string[] = [];
+    const recordingFetch: typeof fetch = async (input) => {
+      requested.push(String(input));
+      return new Response(JSON.stringify({ predictions: [{ response: 'ok' }] }), {
+        headers: { 'content-type': 'application/json' },
+      });
+    };
+    const client = new RagClient({
+      env: { RAG_URL: 'https://abc123.execute-api.us-east-1.amazonaws.com/dev/', RAG_TOKEN: 'dapi-x' },
+      fetch: recordingFetch,
+    });
+
+    // Act
+    await client.ask('Hello?');
+    await client.sessions.list({ pageSize: 5 });
+
+    // Assess
+    expect(requested).toEqual([
+      'https://abc123.execute-api.us-east-1.amazonaws.com/dev/serving-endpoints/rag/invocations',
+      'https://abc123.execute-api.us-east-1.amazonaws.com/dev/sessions?page_size=5',
+    ]);
+  });
+
   it('refuses to start without a URL or a token, naming the variables to set', () => {
     expect(() => new RagClient({ env: { RAG_TOKEN: 'dapi-x' } })).toThrow(RagConfigurationError);
     expect(() => new RagClient({ env: { RAG_TOKEN: 'dapi-x' } })).toThrow(/RAG_URL/);
