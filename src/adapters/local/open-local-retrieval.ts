@@ -1,9 +1,13 @@
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Embedder } from '../../core/ports/embedder.js';
+import type { IndexedChunk } from '../../core/ports/vector-index.js';
 import { HashedEmbedder } from './hashed-embedder.js';
 import type { HashedEmbedderOptions } from './hashed-embedder.js';
 import { LocalVectorIndex } from './local-index.js';
 import type { LocalVectorIndexOptions } from './local-index.js';
+import { readLegacyIndexFile } from './local-index/legacy-index-file.js';
+import { stampOf } from './local-index/file-stamp.js';
 
 export interface LocalRetrievalOptions extends LocalVectorIndexOptions, HashedEmbedderOptions {}
 
@@ -14,7 +18,31 @@ export interface LocalRetrieval {
 
 /** Where the local index lives inside a data directory (DESIGN 9: all local state under `.rag/`). */
 export function localIndexPath(dataDir: string): string {
+  return join(dataDir, 'index.bin');
+}
+
+/** The index file of earlier versions, carried over into the current format on first open. */
+function legacyIndexPath(dataDir: string): string {
   return join(dataDir, 'index.json');
+}
+
+/**
+ * Moves an index written by an earlier version (`index.json`, every text in memory) into the
+ * current file, once: the chunks keep their ids and vectors, and the old file is removed.
+ */
+async function migrateLegacyIndex(dataDir: string, index: LocalVectorIndex): Promise<void> {
+  const legacy = legacyIndexPath(dataDir);
+  if ((await stampOf(index.path)) !== null || (await stampOf(legacy)) === null) return;
+  const byNamespace = new Map<string, IndexedChunk[]>();
+  await readLegacyIndexFile(legacy, (namespace, chunk) => {
+    const chunks = byNamespace.get(namespace) ?? [];
+    chunks.push(chunk);
+    byNamespace.set(namespace, chunks);
+  });
+  await index.batch(async () => {
+    for (const [namespace, chunks] of byNamespace) await index.upsert(chunks, { namespace });
+  });
+  await unlink(legacy);
 }
 
 /**
@@ -29,5 +57,6 @@ export async function openLocalRetrieval(
     options.dimensions === undefined ? {} : { dimensions: options.dimensions },
   );
   const index = await LocalVectorIndex.open(localIndexPath(dataDir), options);
+  await migrateLegacyIndex(dataDir, index);
   return { embedder, index };
 }
