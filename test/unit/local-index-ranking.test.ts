@@ -165,3 +165,40 @@ describe('rankChunks', () => {
     await file?.version.retire();
   });
 });
+
+describe('rankChunks options measured by the answer benchmark', () => {
+  it('keeps at most perDocument chunks of one document', async () => {
+    // Prepare: two chunks of one page outrank the other page
+    const state = new NamespaceState(undefined);
+    for (const [id, location, text] of [
+      ['a#0', 'docs/a.md', 'alarms alarms alarms'],
+      ['a#1', 'docs/a.md', 'alarms alarms'],
+      ['b#0', 'docs/b.md', 'alarms and more'],
+    ] as const) {
+      state.put(toStored({ id, text, title: '', location, metadata: {}, vector: [1, 0] }));
+    }
+    const query = { text: 'alarms', vector: [1, 0], topK: 2 };
+    // Act
+    const plain = await rank(state, query, settings());
+    const diverse = await rank(state, query, settings({ perDocument: 1 }));
+    // Assess
+    expect(plain.map(([id]) => id)).toEqual(['a#0', 'a#1']);
+    expect(diverse.map(([id]) => id)).toEqual(['a#0', 'b#0']);
+  });
+
+  it('with feedback, also finds a chunk that shares terms only with the best chunk', async () => {
+    // Prepare
+    const state = stateOf([
+      { id: 'best', text: 'rollback canary deployment alarm', vector: [1, 0] },
+      { id: 'related', text: 'canary deployment shifts traffic', vector: [1, 0] },
+      { id: 'unrelated', text: 'tokens are hashed', vector: [1, 0] },
+    ]);
+    const query = { text: 'rollback', vector: [1, 0], topK: 5 };
+    // Act
+    const plain = await rank(state, query, settings());
+    const expanded = await rank(state, query, settings({ feedback: { chunks: 1, terms: 3, weight: 0.5 } }));
+    // Assess
+    expect(plain.map(([id]) => id)).toEqual(['best']);
+    expect(expanded.map(([id]) => id)).toEqual(['best', 'related']);
+  });
+});

@@ -36,6 +36,19 @@ export interface RankingSettings {
   /** Weight of a title occurrence relative to a text occurrence (BM25F field weight). */
   readonly titleBoost: number;
   readonly bm25: Bm25Parameters;
+  /** Pseudo-relevance feedback: expand the question with terms of the best chunks, then rank again. */
+  readonly feedback?: FeedbackSettings;
+  /** At most this many chunks of one document in a result. */
+  readonly perDocument?: number;
+}
+
+export interface FeedbackSettings {
+  /** Chunks of the first ranking the expansion terms come from. */
+  readonly chunks: number;
+  /** Expansion terms added to the question. */
+  readonly terms: number;
+  /** Weight of the strongest expansion term relative to a question term (1). */
+  readonly weight: number;
 }
 
 /** A chunk of the namespace: `doc` < segment count is a segment chunk, the rest index `added`. */
@@ -63,7 +76,10 @@ export async function rankChunks(input: RankingInput): Promise<Ranked[]> {
   const { lexical, vector } = fusionWeights(settings.mode, settings.vectorWeight);
   const fused = new Float64Array(total);
   if (lexical > 0) {
-    const scores = lexicalScores(input);
+    let scores = lexicalScores(input);
+    if (settings.feedback) {
+      scores = lexicalScores(input, await expandedQuery(input, scores, accepts, settings.feedback));
+    }
     addNormalized(fused, scores, lexical, accepts);
   }
   if (vector > 0) {
@@ -72,7 +88,73 @@ export async function rankChunks(input: RankingInput): Promise<Ranked[]> {
   }
   const ids = (doc: number) =>
     doc < segmentCount ? (state.segment?.ids[doc] as string) : (added[doc - segmentCount] as StoredChunk).id;
-  return selectTop(fused, query.topK, ids);
+  if (settings.perDocument === undefined) return selectTop(fused, query.topK, ids);
+  const perDocument = settings.perDocument;
+  const location = (doc: number) =>
+    doc < segmentCount
+      ? (state.segment?.locations[doc] as string)
+      : (added[doc - segmentCount] as StoredChunk).location;
+  const taken = new Map<string, number>();
+  const diverse: Ranked[] = [];
+  for (const entry of selectTop(fused, query.topK * 10, ids)) {
+    const seen = taken.get(location(entry.doc)) ?? 0;
+    if (seen >= perDocument) continue;
+    taken.set(location(entry.doc), seen + 1);
+    diverse.push(entry);
+    if (diverse.length === query.topK) break;
+  }
+  return diverse;
+}
+
+/**
+ * Pseudo-relevance feedback: the question's terms, plus the terms that weigh most in the best
+ * chunks of a first ranking (frequency in the chunk × the chunk's relative score × IDF).
+ */
+async function expandedQuery(
+  input: RankingInput,
+  scores: Float64Array,
+  accepts: (doc: number) => boolean,
+  feedback: FeedbackSettings,
+): Promise<Map<string, number>> {
+  const { state, added } = input;
+  const segment = state.segment;
+  const segmentCount = segment?.count ?? 0;
+  const weights = queryTermWeights(input.query.text);
+  const masked = Float64Array.from(scores, (score, doc) => (accepts(doc) ? score : 0));
+  const top = selectTop(masked, feedback.chunks, (doc) => String(doc).padStart(12, '0'));
+  const best = top[0]?.score ?? 0;
+  if (best <= 0) return weights;
+  const count = Math.max(state.count, 1);
+  const documentFrequency = (term: string): number => {
+    const number = segment?.terms.get(term);
+    const inSegment =
+      number === undefined
+        ? 0
+        : (segment?.postingStart[number + 1] as number) - (segment?.postingStart[number] as number);
+    return inSegment + added.filter((chunk) => termPosition(chunk.terms, term) >= 0).length;
+  };
+  const evidence = new Map<string, number>();
+  for (const { doc, score } of top) {
+    const passage =
+      doc < segmentCount
+        ? await (segment as NonNullable<typeof segment>).passage(doc)
+        : (added[doc - segmentCount] as StoredChunk);
+    const terms = tokenize(`${passage.title} ${passage.text}`);
+    const counts = new Map<string, number>();
+    for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
+    for (const [term, n] of counts) {
+      evidence.set(term, (evidence.get(term) ?? 0) + (n / terms.length) * (score / best));
+    }
+  }
+  const candidates = [...evidence]
+    .filter(([term]) => !weights.has(term))
+    .map(([term, value]) => [term, value * Math.log(count / Math.max(documentFrequency(term), 1))] as const)
+    .filter(([, value]) => value > 0)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, feedback.terms);
+  const strongest = candidates[0]?.[1] ?? 0;
+  for (const [term, value] of candidates) weights.set(term, (feedback.weight * value) / strongest);
+  return weights;
 }
 
 /** How much each score counts in the fused score, by ranking mode. */
@@ -104,6 +186,7 @@ function addNormalized(
 /** BM25F of every live chunk; 0 for chunks that share no term with the query. */
 export function lexicalScores(
   input: Pick<RankingInput, 'state' | 'added' | 'query' | 'settings'>,
+  weights: ReadonlyMap<string, number> = queryTermWeights(input.query.text),
 ): Float64Array {
   const { state, added } = input;
   const { k1, b, titleB } = input.settings.bm25;
@@ -123,7 +206,7 @@ export function lexicalScores(
     return (weighted * (k1 + 1)) / (weighted + k1);
   };
 
-  for (const term of new Set(tokenize(input.query.text))) {
+  for (const [term, queryWeight] of weights) {
     const number = segment?.terms.get(term);
     const from = number === undefined ? 0 : (segment?.postingStart[number] as number);
     const to = number === undefined ? 0 : (segment?.postingStart[number + 1] as number);
@@ -139,7 +222,7 @@ export function lexicalScores(
     const positions = added.map((chunk) => termPosition(chunk.terms, term));
     for (const position of positions) if (position >= 0) frequency++;
     if (frequency === 0) continue;
-    const idf = Math.log(1 + (count - frequency + 0.5) / (frequency + 0.5));
+    const idf = queryWeight * Math.log(1 + (count - frequency + 0.5) / (frequency + 0.5));
 
     if (segment && number !== undefined) {
       const { postingDoc, postingText, postingTitle, textLength, titleLength } = segment;
@@ -173,6 +256,11 @@ export function lexicalScores(
     });
   }
   return scores;
+}
+
+/** Every distinct term of the question, weighing 1. */
+export function queryTermWeights(text: string): Map<string, number> {
+  return new Map(tokenize(text).map((term) => [term, 1]));
 }
 
 /** Positive cosine similarities of every live chunk's vector with the query vector. */
