@@ -112,7 +112,7 @@ interface Facts {
 }
 
 function scriptProblems(pages: readonly Page[], { scripts }: Facts): string[] {
-  const runs = mentions(pages, /\bnpm run(?:-script)?\s+(?:-s\s+)?([a-z][\w:.-]*)/g);
+  const runs = mentions(pages, /\bnpm run(?:-script)?\s+(?:-s\s+)?([a-z][\w:.-]*\w)/g);
   const lifecycle = mentions(pages, /\bnpm (start|test|stop|restart)\b/g);
   return missing([...runs, ...lifecycle], (name) => name in scripts);
 }
@@ -147,7 +147,9 @@ function routeProblems(pages: readonly Page[]): string[] {
   const inUrls = mentions(
     pages,
     /(?:\$\{?RAG_URL\}?|https?:\/\/(?:127\.0\.0\.1|localhost)(?::\d+)?)(\/[\w{}/.?=&-]*)/g,
-  ).filter((f) => f.name.length > 1);
+  )
+    // `/v1…` is the API root of an OpenAI-compatible model server (Ollama's http://127.0.0.1:11434/v1), not ours.
+    .filter((f) => f.name.length > 1 && !/^\/v1(\/|$)/.test(f.name));
   return [
     ...missing(withMethod, (name) => served(name.split(' ')[0], name.split(' ')[1] as string)),
     ...missing(inUrls, (path) => served(undefined, path)),

@@ -42,6 +42,14 @@ export interface Passage {
 }
 
 /**
+ * Closes the file of a version nobody closed (an index dropped without `close()`), when the version
+ * itself is collected: Node deprecates leaving that to a FileHandle's own collection.
+ */
+const unclosedFiles = new FinalizationRegistry<FileHandle>((handle) => {
+  handle.close().catch(() => undefined);
+});
+
+/**
  * One version of the index file, open for reading while queries use it. The file may be replaced
  * (renamed over) at any time; the open handle keeps reading the version the segments came from,
  * and is closed once no query uses that version any more.
@@ -54,7 +62,9 @@ export class IndexFileVersion {
     private readonly handle: FileHandle,
     readonly segments: ReadonlyMap<string, Segment>,
     readonly dimensions: number | undefined,
-  ) {}
+  ) {
+    unclosedFiles.register(this, handle, this);
+  }
 
   /** Runs `work` with the file kept open. */
   async use<T>(work: () => Promise<T>): Promise<T> {
@@ -75,6 +85,7 @@ export class IndexFileVersion {
 
   private closing: Promise<void> | undefined;
   private close(): Promise<void> {
+    unclosedFiles.unregister(this);
     this.closing ??= this.handle.close().catch(() => undefined);
     return this.closing;
   }
