@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import type { MetadataValue } from '../../../core/ports/types.js';
 import { CorruptIndexFileError } from './errors.js';
 import type { FileStamp } from './file-stamp.js';
-import { IndexFileVersion, type Passage, type Segment } from './segment.js';
+import { IndexFileVersion, type Passage, type Segment, type SegmentContent } from './segment.js';
 
 /**
  * The index file (version 2): binary sections per namespace (field lengths, BM25 postings, vector
@@ -24,20 +24,8 @@ const ALIGNMENT = 8;
 const WRITE_BUFFER_BYTES = 1 << 20;
 
 /** Everything needed to write one namespace: arrays in memory, records and vectors as streams. */
-export interface NamespaceDraft {
+export interface NamespaceDraft extends SegmentContent {
   readonly name: string;
-  readonly count: number;
-  readonly ids: readonly string[];
-  readonly locations: readonly string[];
-  readonly metadata: readonly Readonly<Record<string, MetadataValue>>[];
-  readonly textLength: Uint32Array;
-  readonly titleLength: Uint32Array;
-  readonly termList: readonly string[];
-  readonly postingStart: Uint32Array;
-  readonly postingDoc: Uint32Array;
-  readonly postingText: Uint16Array;
-  readonly postingTitle: Uint16Array;
-  readonly norms: Float32Array;
   /** Vectors of the chunks in order, any number of rows at a time. */
   readonly vectorRows: () => AsyncIterable<Float32Array>;
   /** Title-and-text records of the chunks in order. */

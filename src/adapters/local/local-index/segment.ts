@@ -7,19 +7,16 @@ import type { MetadataValue } from '../../../core/ports/types.js';
  * chunks a query returns, so memory does not grow with the text. Vectors are read into memory only
  * by a ranking that uses them.
  */
-export interface Segment {
+/** What a namespace holds for each chunk, in chunk order, as the file stores it. */
+export interface SegmentContent {
   readonly count: number;
   readonly ids: readonly string[];
   readonly locations: readonly string[];
   readonly metadata: readonly Readonly<Record<string, MetadataValue>>[];
-  readonly docNumbers: ReadonlyMap<string, number>;
   /** Terms in each chunk's text and title, counted with repeats. */
   readonly textLength: Uint32Array;
   readonly titleLength: Uint32Array;
-  readonly totalTextLength: number;
-  readonly totalTitleLength: number;
-  /** Term → its number; postings of term t are positions postingStart[t] to postingStart[t + 1]. */
-  readonly terms: ReadonlyMap<string, number>;
+  /** Postings of term number t are positions postingStart[t] to postingStart[t + 1]. */
   readonly termList: readonly string[];
   readonly postingStart: Uint32Array;
   /** Chunk numbers, ascending within a term, and the term's counts in that chunk's text and title. */
@@ -28,6 +25,14 @@ export interface Segment {
   readonly postingTitle: Uint16Array;
   /** L2 length of each chunk's vector. */
   readonly norms: Float32Array;
+}
+
+export interface Segment extends SegmentContent {
+  readonly docNumbers: ReadonlyMap<string, number>;
+  readonly totalTextLength: number;
+  readonly totalTitleLength: number;
+  /** Term → its number. */
+  readonly terms: ReadonlyMap<string, number>;
   /** Every chunk's vector, row after row; read from the file on first use, then kept. */
   vectors(): Promise<Float32Array>;
   /** Title and text of a chunk, read from the file. */
