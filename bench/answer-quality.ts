@@ -14,7 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExtractiveGenerator } from '../src/adapters/local/extractive-generator.js';
 import { LocalVectorIndex, type LocalVectorIndexOptions } from '../src/adapters/local/local-index.js';
-import { localIndexPath, openLocalRetrieval } from '../src/adapters/local/open-local-retrieval.js';
+import {
+  DENSE_VECTOR_WEIGHT,
+  localIndexPath,
+  openLocalRetrieval,
+} from '../src/adapters/local/open-local-retrieval.js';
+import type { EmbedderConfig } from '../src/config/backends-config.js';
+import { EnvVar } from '../src/shared/env.js';
 import { PassThroughGuardrail } from '../src/adapters/local/pass-through-guardrail.js';
 import { RagPipeline } from '../src/core/pipeline.js';
 import { systemClock } from '../src/core/ports/clock.js';
@@ -66,10 +72,11 @@ export interface ScoredQuestion extends QuestionScore {
 async function withCorpus<T>(
   corpus: Corpus,
   work: (dataDir: string, retrieval: Awaited<ReturnType<typeof openLocalRetrieval>>) => Promise<T>,
+  embedder: EmbedderConfig = { kind: 'local' },
 ): Promise<T> {
   const dataDir = await mkdtemp(join(tmpdir(), `rag-bench-answers-${corpus.name}-`));
   try {
-    const retrieval = await openLocalRetrieval(dataDir);
+    const retrieval = await openLocalRetrieval(dataDir, { embedder });
     await ingestFolder({ dir: corpus.dir, source: corpus.source, ...retrieval });
     return await work(dataDir, retrieval);
   } finally {
@@ -147,51 +154,81 @@ export interface VariantQuality {
 }
 
 /** Retrieval alone (recall@5, MRR@5 of the gold document) for each ranking variant, dev questions only. */
-async function compareRankings(corpus: Corpus): Promise<VariantQuality[]> {
-  return withCorpus(corpus, async (dataDir, { embedder }) => {
-    const generator = new ExtractiveGenerator();
-    const questions = (await corpus.questions()).filter((q) => q.split === 'dev');
-    const retrievalQuestions = await Promise.all(
-      questions.map(async (q) => {
-        if (q.previous === undefined) return q.question;
-        const turn = { sessionId: 'bench', query: q.previous, response: '', sources: [], createdAt: 0 };
-        return (await generator.condense({ question: q.question, history: [turn] })).question;
-      }),
-    );
-    const vectors = await embedder.embed({ texts: retrievalQuestions, purpose: 'query' });
-    const results: VariantQuality[] = [];
-    for (const variant of RANKING_VARIANTS) {
-      const index = await LocalVectorIndex.open(localIndexPath(dataDir), variant.options);
-      const ranks = await Promise.all(
-        questions.map(async (q, i) => {
-          const { matches } = await index.query({
-            text: retrievalQuestions[i] as string,
-            vector: vectors.vectors[i] as number[],
-            topK: defaultParams.topK,
-          });
-          return goldRank(
-            matches.map((chunk) => chunk.location.slice(corpus.source.length + 1)),
-            q.accepted,
-          );
+async function compareRankings(
+  corpus: Corpus,
+  variants: typeof RANKING_VARIANTS = RANKING_VARIANTS,
+  embedderConfig?: EmbedderConfig,
+): Promise<VariantQuality[]> {
+  return withCorpus(
+    corpus,
+    async (dataDir, { embedder }) => {
+      const generator = new ExtractiveGenerator();
+      const questions = (await corpus.questions()).filter((q) => q.split === 'dev');
+      const retrievalQuestions = await Promise.all(
+        questions.map(async (q) => {
+          if (q.previous === undefined) return q.question;
+          const turn = { sessionId: 'bench', query: q.previous, response: '', sources: [], createdAt: 0 };
+          return (await generator.condense({ question: q.question, history: [turn] })).question;
         }),
       );
-      await index.close();
-      const scores = ranks.map((rank) => ({
-        retrievedRank: rank,
-        citedRank: rank,
-        keyFactInLead: false,
-        firstCitationGold: false,
-      }));
-      const r = rates(scores);
-      results.push({
-        corpus: corpus.name,
-        name: variant.name,
-        recall: r.retrievedRecall,
-        mrr: r.retrievedMrr,
-      });
-    }
-    return results;
-  });
+      const vectors = await embedder.embed({ texts: retrievalQuestions, purpose: 'query' });
+      const results: VariantQuality[] = [];
+      for (const variant of variants) {
+        const index = await LocalVectorIndex.open(localIndexPath(dataDir), variant.options);
+        const ranks = await Promise.all(
+          questions.map(async (q, i) => {
+            const { matches } = await index.query({
+              text: retrievalQuestions[i] as string,
+              vector: vectors.vectors[i] as number[],
+              topK: defaultParams.topK,
+            });
+            return goldRank(
+              matches.map((chunk) => chunk.location.slice(corpus.source.length + 1)),
+              q.accepted,
+            );
+          }),
+        );
+        await index.close();
+        const scores = ranks.map((rank) => ({
+          retrievedRank: rank,
+          citedRank: rank,
+          keyFactInLead: false,
+          firstCitationGold: false,
+        }));
+        const r = rates(scores);
+        results.push({
+          corpus: corpus.name,
+          name: variant.name,
+          recall: r.retrievedRecall,
+          mrr: r.retrievedMrr,
+        });
+      }
+      return results;
+    },
+    embedderConfig,
+  );
+}
+
+/** Fusion weights of dense vectors compared when a model server is configured. */
+const DENSE_WEIGHTS = [0, 0.1, 0.3, 0.5, 0.7, 1];
+
+/**
+ * The fused ranking with a real embedding model, dev questions only: measured only when
+ * RAG_OPENAI_BASE_URL and RAG_OPENAI_EMBEDDING_MODEL name a server (none is reachable here).
+ */
+async function compareDenseWeights(): Promise<VariantQuality[] | undefined> {
+  const baseUrl = process.env[EnvVar.openaiBaseUrl];
+  const model = process.env[EnvVar.openaiEmbeddingModel];
+  if (!baseUrl || !model) return undefined;
+  const apiKey = process.env[EnvVar.openaiApiKey];
+  return compareRankings(
+    NPM_DOCS,
+    DENSE_WEIGHTS.map((weight) => ({
+      name: `dense vector weight ${weight}`,
+      options: { vectorWeight: weight },
+    })),
+    { kind: 'openai-compatible', baseUrl, model, ...(apiKey && { apiKey }) },
+  );
 }
 
 const KINDS: readonly QuestionKind[] = ['keyword', 'paraphrase', 'follow-up'];
@@ -301,6 +338,9 @@ export async function answerQuality(): Promise<Section> {
   const npmVariants = variants.filter((v) => v.corpus === NPM_DOCS.name);
   const bestNpm = [...npmVariants].sort((a, b) => b.recall - a.recall || b.mrr - a.mrr)[0] as VariantQuality;
   const defaultNpm = npmVariants[0] as VariantQuality;
+  progress('dense vector fusion (only with a configured model server)');
+  const dense = await compareDenseWeights();
+  const bestDense = dense && [...dense].sort((a, b) => b.recall - a.recall || b.mrr - a.mrr)[0];
   const heldOut = npm.filter((s) => s.split === 'held-out');
   const dev = npm.filter((s) => s.split === 'dev');
   const misses = (scores: readonly ScoredQuestion[]) =>
@@ -324,6 +364,19 @@ export async function answerQuality(): Promise<Section> {
         goal: { op: '>=', target: 1 },
         note: `best: ${bestNpm.name}; ${variants.length / 2} variants, dev questions only`,
       },
+      bestDense
+        ? {
+            figure: 'npm docs, dev: best fusion weight of dense vectors (openai-compatible embedder)',
+            value: Number(bestDense.name.split(' ').at(-1)),
+            unit: 'score',
+            note: `recall@5 ${bestDense.recall.toFixed(3)}, MRR@5 ${bestDense.mrr.toFixed(3)}; the code uses ${DENSE_VECTOR_WEIGHT}`,
+          }
+        : {
+            figure: 'npm docs, dev: best fusion weight of dense vectors (openai-compatible embedder)',
+            value: Number.NaN,
+            unit: 'score',
+            notRun: `no model server: set ${EnvVar.openaiBaseUrl} and ${EnvVar.openaiEmbeddingModel}`,
+          },
     ],
     findings: [
       `npm docs: ${npm.length} questions (${dev.length} dev, ${heldOut.length} held-out) over the npm CLI's own documentation; goals hold on held-out only`,
@@ -336,7 +389,7 @@ export async function answerQuality(): Promise<Section> {
           `ranking on ${v.corpus} dev: ${v.name}: recall@5 ${v.recall.toFixed(3)}, MRR@5 ${v.mrr.toFixed(3)}`,
       ),
     ],
-    details: { npmDocs: npm, sample, rankingVariants: variants },
+    details: { npmDocs: npm, sample, rankingVariants: variants, denseWeights: dense ?? null },
   };
 }
 
