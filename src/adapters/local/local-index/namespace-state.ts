@@ -106,17 +106,9 @@ export class NamespaceState {
       for (const number of numbers) listLength[number] = (listLength[number] as number) + 1;
     }
     if (segment) {
-      for (let term = 0; term < segment.termList.length; term++) {
-        for (
-          let p = segment.postingStart[term] as number;
-          p < (segment.postingStart[term + 1] as number);
-          p++
-        ) {
-          if ((renumbered[segment.postingDoc[p] as number] as number) >= 0) {
-            listLength[term] = (listLength[term] as number) + 1;
-          }
-        }
-      }
+      forEachKeptPosting(segment, renumbered, (term) => {
+        listLength[term] = (listLength[term] as number) + 1;
+      });
     }
     const postingStart = new Uint32Array(termList.length + 1);
     for (let term = 0; term < termList.length; term++) {
@@ -129,21 +121,13 @@ export class NamespaceState {
     // Kept segment chunks come first and added ones after, so filling in that order keeps every list sorted.
     const next = postingStart.slice(0, termList.length);
     if (segment) {
-      for (let term = 0; term < segment.termList.length; term++) {
-        for (
-          let p = segment.postingStart[term] as number;
-          p < (segment.postingStart[term + 1] as number);
-          p++
-        ) {
-          const doc = renumbered[segment.postingDoc[p] as number] as number;
-          if (doc < 0) continue;
-          const at = next[term] as number;
-          next[term] = at + 1;
-          postingDoc[at] = doc;
-          postingText[at] = segment.postingText[p] as number;
-          postingTitle[at] = segment.postingTitle[p] as number;
-        }
-      }
+      forEachKeptPosting(segment, renumbered, (term, p, doc) => {
+        const at = next[term] as number;
+        next[term] = at + 1;
+        postingDoc[at] = doc;
+        postingText[at] = segment.postingText[p] as number;
+        postingTitle[at] = segment.postingTitle[p] as number;
+      });
     }
     added.forEach((chunk, i) => {
       const numbers = addedTermNumbers[i] as Uint32Array;
@@ -212,5 +196,20 @@ export class NamespaceState {
           yield Buffer.from(JSON.stringify({ title: chunk.title, text: chunk.text }), 'utf8');
       },
     };
+  }
+}
+
+/** Calls `visit` for every posting of the segment whose chunk is kept, with that chunk's new number. */
+function forEachKeptPosting(
+  segment: Segment,
+  renumbered: Int32Array,
+  visit: (term: number, posting: number, doc: number) => void,
+): void {
+  for (let term = 0; term < segment.termList.length; term++) {
+    const end = segment.postingStart[term + 1] as number;
+    for (let p = segment.postingStart[term] as number; p < end; p++) {
+      const doc = renumbered[segment.postingDoc[p] as number] as number;
+      if (doc >= 0) visit(term, p, doc);
+    }
   }
 }
