@@ -15,6 +15,7 @@ export const BENCHMARKS = [
   'batch-scaling',
   'streaming',
   'retrieval',
+  'answer-quality',
   'throughput',
 ] as const;
 

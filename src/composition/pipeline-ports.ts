@@ -7,7 +7,7 @@ import type { VectorIndex } from '../core/ports/vector-index.js';
 import { systemClock } from '../core/ports/clock.js';
 import type { ServingConfig } from '../config/serving-config.js';
 import type { IndexConfig } from '../config/backends-config.js';
-import { ConfigurationError, invalidVariable } from '../config/configuration-error.js';
+import { invalidVariable } from '../config/configuration-error.js';
 import { EnvVar } from '../shared/env.js';
 import { DynamoSessionStore } from '../adapters/dynamodb/session-store.js';
 import { CloudClients } from './cloud-clients.js';
@@ -18,9 +18,10 @@ import { CloudClients } from './cloud-clients.js';
  * This runs once, at init, so the dynamic imports cost nothing per request.
  */
 
+/** The local index, with the embedder that wrote its vectors (see openLocalRetrieval). */
 async function localRetrieval(config: ServingConfig) {
   const { openLocalRetrieval } = await import('../adapters/local/open-local-retrieval.js');
-  return openLocalRetrieval(config.dataDir);
+  return openLocalRetrieval(config.dataDir, { embedder: config.backends.embedder });
 }
 
 async function embedderFor(config: ServingConfig, clients: CloudClients): Promise<Embedder> {
@@ -28,6 +29,11 @@ async function embedderFor(config: ServingConfig, clients: CloudClients): Promis
   if (embedder.kind === 'local') {
     const { HashedEmbedder } = await import('../adapters/local/hashed-embedder.js');
     return new HashedEmbedder();
+  }
+  if (embedder.kind === 'openai-compatible') {
+    const { OpenAICompatibleEmbedder } =
+      await import('../adapters/openai-compatible/openai-compatible-embedder.js');
+    return new OpenAICompatibleEmbedder(embedder);
   }
   const { BedrockEmbedder } = await import('../adapters/bedrock/bedrock-embedder.js');
   try {
@@ -79,6 +85,11 @@ async function generatorFor(config: ServingConfig, clients: CloudClients): Promi
     const { ExtractiveGenerator } = await import('../adapters/local/extractive-generator.js');
     return new ExtractiveGenerator();
   }
+  if (generator.kind === 'openai-compatible') {
+    const { OpenAICompatibleGenerator } =
+      await import('../adapters/openai-compatible/openai-compatible-generator.js');
+    return new OpenAICompatibleGenerator(generator);
+  }
   const { BedrockGenerator } = await import('../adapters/bedrock/bedrock-generator.js');
   return new BedrockGenerator({
     modelId: generator.modelId,
@@ -110,13 +121,8 @@ async function guardrailFor(config: ServingConfig, clients: CloudClients): Promi
 export async function pipelinePorts(config: ServingConfig, dynamo: DynamoDBClient): Promise<PipelinePorts> {
   const clients = new CloudClients(config.backends);
   const { index: indexConfig } = config.backends;
+  // Refuses RAG_EMBEDDER=bedrock: the local index holds vectors of an embedder that runs locally.
   const local = indexConfig.kind === 'local' ? await localRetrieval(config) : undefined;
-  if (local && config.backends.embedder.kind === 'bedrock') {
-    // The local index holds hashed vectors; dense Bedrock vectors could never be compared with them.
-    throw new ConfigurationError(
-      `${EnvVar.embedder}=bedrock needs ${EnvVar.index}=pinecone: the local index stores the local embedder's vectors.`,
-    );
-  }
   const [embedder, index, generator, guardrail] = await Promise.all([
     local ? local.embedder : embedderFor(config, clients),
     local ? local.index : pineconeIndex(indexConfig as Extract<IndexConfig, { kind: 'pinecone' }>, config),

@@ -1,9 +1,17 @@
 import { EnvVar, type Backend } from '../shared/env.js';
 import { ConfigurationError, invalidVariable } from './configuration-error.js';
 
+/** A model on an OpenAI-compatible server. */
+export interface OpenAICompatibleModel {
+  readonly baseUrl: string;
+  readonly model: string;
+  readonly apiKey?: string;
+}
+
 export type EmbedderConfig =
   | { readonly kind: 'local' }
-  | { readonly kind: 'bedrock'; readonly modelId: string; readonly dimensions?: number };
+  | { readonly kind: 'bedrock'; readonly modelId: string; readonly dimensions?: number }
+  | ({ readonly kind: 'openai-compatible' } & OpenAICompatibleModel);
 
 export type IndexConfig =
   | { readonly kind: 'local' }
@@ -24,6 +32,7 @@ export interface AttachedGuardrail {
 
 export type GeneratorConfig =
   | { readonly kind: 'extractive' }
+  | ({ readonly kind: 'openai-compatible' } & OpenAICompatibleModel)
   | {
       readonly kind: 'bedrock';
       readonly modelId: string;
@@ -131,18 +140,28 @@ export function resolveBackends(e: Env): BackendsConfig {
       `${EnvVar.pineconeHost} (or ${EnvVar.pineconeIndex}) is required when ${EnvVar.index}=pinecone.`,
     );
   }
+  const openAIModel = (modelVariable: string, port: string): OpenAICompatibleModel => {
+    const apiKey = str(e, EnvVar.openaiApiKey);
+    return {
+      baseUrl: required(e, EnvVar.openaiBaseUrl, `${port}=openai-compatible`),
+      model: required(e, modelVariable, `${port}=openai-compatible`),
+      ...(apiKey !== undefined && { apiKey }),
+    };
+  };
   const bedrockEndpoint = str(e, EnvVar.bedrockEndpoint);
   const bedrockRegion = str(e, EnvVar.bedrockRegion);
   const secretsEndpoint = str(e, EnvVar.secretsManagerEndpoint);
   return {
     embedder:
-      embedder === 'bedrock'
-        ? {
-            kind: 'bedrock',
-            modelId: required(e, EnvVar.embeddingModelId, `${EnvVar.embedder}=bedrock`),
-            ...(dimensions !== undefined && { dimensions }),
-          }
-        : { kind: 'local' },
+      embedder === 'openai-compatible'
+        ? { kind: 'openai-compatible', ...openAIModel(EnvVar.openaiEmbeddingModel, EnvVar.embedder) }
+        : embedder === 'bedrock'
+          ? {
+              kind: 'bedrock',
+              modelId: required(e, EnvVar.embeddingModelId, `${EnvVar.embedder}=bedrock`),
+              ...(dimensions !== undefined && { dimensions }),
+            }
+          : { kind: 'local' },
     index:
       index === 'pinecone'
         ? {
@@ -154,14 +173,16 @@ export function resolveBackends(e: Env): BackendsConfig {
           }
         : { kind: 'local' },
     generator:
-      generator === 'bedrock'
-        ? {
-            kind: 'bedrock',
-            modelId: required(e, EnvVar.generationModelId, `${EnvVar.generator}=bedrock`),
-            ...(condenseModelId !== undefined && { condenseModelId }),
-            ...(attached && { guardrail: guardrailSettings() }),
-          }
-        : { kind: 'extractive' },
+      generator === 'openai-compatible'
+        ? { kind: 'openai-compatible', ...openAIModel(EnvVar.openaiModel, EnvVar.generator) }
+        : generator === 'bedrock'
+          ? {
+              kind: 'bedrock',
+              modelId: required(e, EnvVar.generationModelId, `${EnvVar.generator}=bedrock`),
+              ...(condenseModelId !== undefined && { condenseModelId }),
+              ...(attached && { guardrail: guardrailSettings() }),
+            }
+          : { kind: 'extractive' },
     guardrail:
       guardrail === 'bedrock' && !attached
         ? { kind: 'bedrock', ...guardrailSettings() }

@@ -10,7 +10,11 @@ export { ConfigurationError } from './configuration-error.js';
 
 export type { BackendsConfig } from './backends-config.js';
 
-const SECRET_VARIABLES: ReadonlySet<string> = new Set([EnvVar.pineconeApiKey, EnvVar.token]);
+const SECRET_VARIABLES: ReadonlySet<string> = new Set([
+  EnvVar.pineconeApiKey,
+  EnvVar.token,
+  EnvVar.openaiApiKey,
+]);
 
 const positiveInt = (fallback: number) =>
   z.pipe(
@@ -51,9 +55,9 @@ const envSchema = z.object({
   [EnvVar.requestTimeoutMs]: positiveInt(Defaults.requestTimeoutMs),
   [EnvVar.batchConcurrency]: positiveInt(Defaults.batchConcurrency),
   [EnvVar.version]: z._default(z.string(), SERVICE_VERSION),
-  [EnvVar.embedder]: z.optional(oneOf(['local', 'bedrock'])),
+  [EnvVar.embedder]: z.optional(oneOf(['local', 'bedrock', 'openai-compatible'])),
   [EnvVar.index]: z.optional(oneOf(['local', 'pinecone'])),
-  [EnvVar.generator]: z.optional(oneOf(['extractive', 'bedrock'])),
+  [EnvVar.generator]: z.optional(oneOf(['extractive', 'bedrock', 'openai-compatible'])),
   [EnvVar.guardrail]: z.optional(oneOf(['rules', 'bedrock', 'none'])),
   [EnvVar.guardrailMode]: z._default(oneOf(['apply', 'converse']), 'apply'),
   [EnvVar.bedrockEndpoint]: z.optional(z.url({ error: 'must be a URL such as http://127.0.0.1:4010' })),
@@ -81,6 +85,10 @@ const envSchema = z.object({
   [EnvVar.pineconeNamespace]: z.optional(z.string()),
   [EnvVar.pineconeApiKeySecretId]: z.optional(nonEmpty),
   [EnvVar.pineconeApiKey]: z.optional(nonEmpty),
+  [EnvVar.openaiBaseUrl]: z.optional(z.url({ error: 'must be a URL such as http://127.0.0.1:11434/v1' })),
+  [EnvVar.openaiModel]: z.optional(nonEmpty),
+  [EnvVar.openaiEmbeddingModel]: z.optional(nonEmpty),
+  [EnvVar.openaiApiKey]: z.optional(nonEmpty),
   [EnvVar.secretsManagerEndpoint]: z.optional(
     z.url({ error: 'must be a URL such as http://127.0.0.1:4566' }),
   ),

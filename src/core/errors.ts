@@ -108,6 +108,16 @@ export class BackendUnavailableError extends ServingError {
   }
 }
 
+/**
+ * A backend refuses the request for a reason retrying cannot fix (an unknown model, a rejected key):
+ * a 500 whose message names the setting to correct, without `Retry-After`.
+ */
+export class BackendMisconfiguredError extends ServingError {
+  constructor(message: string, options: Pick<ServingErrorOptions, 'cause'> = {}) {
+    super(message, 'INTERNAL_ERROR', 500, options);
+  }
+}
+
 export class DeadlineExceededError extends ServingError {
   constructor(budgetMs: number, options: ServingErrorOptions = {}) {
     super(`The request did not finish within its ${budgetMs} ms time budget.`, 'DEADLINE_EXCEEDED', 504, {

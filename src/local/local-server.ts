@@ -14,6 +14,7 @@ import { Defaults } from '../shared/limits.js';
 import { ensureSessionTable } from '../adapters/dynamodb/session-table.js';
 import { ensureUsageTable } from '../adapters/dynamodb/usage-table.js';
 import { localIndexPath, openLocalRetrieval } from '../adapters/local/open-local-retrieval.js';
+import type { EmbedderConfig } from '../config/backends-config.js';
 import { ingestFolder, type IngestSummary } from '../ingest/ingest-folder.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb.js';
 import { upgradeLegacySessionTable } from './legacy-session-table.js';
@@ -94,9 +95,10 @@ async function exists(path: string): Promise<boolean> {
 async function ingestSampleCorpus(
   dataDir: string,
   corpusDir: string,
+  embedderConfig: EmbedderConfig,
   log: (line: string) => void,
 ): Promise<IngestSummary> {
-  const { embedder, index } = await openLocalRetrieval(dataDir);
+  const { embedder, index } = await openLocalRetrieval(dataDir, { embedder: embedderConfig });
   log(`First start: ingesting the sample corpus from ${corpusDir} ...`);
   // One write of the index file for the whole corpus, not one per batch.
   const summary = await index.batch(() =>
@@ -133,9 +135,13 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     await ensureUsageTable(dynamo.client, USAGE_TABLE);
     let firstStartIngest: IngestSummary | undefined;
     // The sample corpus goes into the local index; a server on Pinecone has its own ingestion.
-    const usesLocalIndex = loadServingConfig({ ...options.environment }).backends.index.kind === 'local';
-    if (options.sampleCorpusDir && usesLocalIndex && !(await exists(localIndexPath(dataDir)))) {
-      firstStartIngest = await ingestSampleCorpus(dataDir, options.sampleCorpusDir, log);
+    const { backends } = loadServingConfig({ ...options.environment });
+    if (
+      options.sampleCorpusDir &&
+      backends.index.kind === 'local' &&
+      !(await exists(localIndexPath(dataDir)))
+    ) {
+      firstStartIngest = await ingestSampleCorpus(dataDir, options.sampleCorpusDir, backends.embedder, log);
     }
     const environment: NodeJS.ProcessEnv = {
       ...options.environment,

@@ -52,6 +52,14 @@ export const EnvVar = {
   /** A plain key: refused unless RAG_BACKEND=fakes (deployed stages read the secret). */
   pineconeApiKey: 'PINECONE_API_KEY',
   secretsManagerEndpoint: 'SECRETS_MANAGER_ENDPOINT',
+  // Any OpenAI-compatible model server (Ollama, llama.cpp's server, vLLM, LM Studio)
+  /** Base URL of its API, e.g. http://127.0.0.1:11434/v1. */
+  openaiBaseUrl: 'RAG_OPENAI_BASE_URL',
+  /** Chat model for answers and for condensing follow-ups. */
+  openaiModel: 'RAG_OPENAI_MODEL',
+  openaiEmbeddingModel: 'RAG_OPENAI_EMBEDDING_MODEL',
+  /** Sent as a bearer token when set; local servers usually need none. */
+  openaiApiKey: 'RAG_OPENAI_API_KEY',
 } as const;
 
 /** RAG_BACKEND values: embedded defaults, a deployed stage, or cloud adapters against local fakes. */

@@ -140,7 +140,7 @@ describe('invocations on Bedrock and Pinecone (fakes)', () => {
     expect(pinecone.requests.map((r) => r.path)).toEqual(['/query']);
     expect(pinecone.requests[0]!.body).toMatchObject({ topK: 5, namespace: '' });
     // The sample corpus is ingested into the local index only when the server serves from it.
-    expect(existsSync(join(cloud.dataDir, 'index.json'))).toBe(false);
+    expect(existsSync(join(cloud.dataDir, 'index.bin'))).toBe(false);
   });
 
   it('retries a throttled model call and answers', async () => {

@@ -24,15 +24,71 @@ describe('pickSentences', () => {
   it('ranks a sentence naming the term above a table row that has it only as a column name', () => {
     // Prepare
     const passages = [
-      passage('table', '| Port | Host |\n|---|---|\n| 8080 | localhost |'),
-      passage('prose', 'The port defaults to 8080 on start.'),
+      passage(
+        'doc',
+        '| Port | Host |\n|---|---|\n| 8080 | localhost |\n\nThe port defaults to 8080 on start.',
+      ),
     ];
     // Act
     const picked = pickSentences(passages, queryWeights('port', []), 50);
     // Assess
+    expect(picked.map((p) => p.rendered)).toEqual([
+      'The port defaults to 8080 on start [1].',
+      'Port: 8080; Host: localhost [1].',
+    ]);
+  });
+
+  it('leads with the top passage even when a lower passage shares more words with the question', () => {
+    // Prepare: the retriever ranked the paraphrase's real answer first; the fifth passage merely echoes the words.
+    const passages = [
+      passage('answer', 'Run npm ci in automated environments; it deletes node_modules before installing.'),
+      passage('filler-2', 'Nothing here about installs.'),
+      passage('filler-3', 'Nothing here either.'),
+      passage('filler-4', 'Still nothing.'),
+      passage(
+        'echo',
+        'My pipeline should refuse to touch the lockfile and wipe the dependency folder, people say.',
+      ),
+    ];
+    const question =
+      'my pipeline should refuse to touch the lockfile and wipe the dependency folder, what do I run?';
+    // Act
+    const picked = pickSentences(passages, queryWeights(question, []), 100);
+    // Assess
+    expect(picked[0]?.passages).toEqual([0]);
+    expect(picked.flatMap((p) => p.passages)).toContain(4);
+  });
+
+  it('quotes every retrieved passage that has a matching sentence, in rank order after the lead', () => {
+    // Prepare
+    const passages = [
+      passage('a', 'Sessions expire after thirty days.'),
+      passage('b', 'Expired sessions are deleted by a background process.'),
+      passage('c', 'The session table has a TTL attribute.'),
+    ];
+    // Act
+    const picked = pickSentences(passages, queryWeights('when do sessions expire', []), 100);
+    // Assess
+    expect(new Set(picked.flatMap((p) => p.passages))).toEqual(new Set([0, 1, 2]));
+  });
+
+  it('cites a passage that repeats a chosen sentence on that sentence instead of saying it twice', () => {
+    // Prepare
+    const passages = [
+      passage('config', 'The cache defaults to ~/.npm on Posix and %LocalAppData%/npm-cache on Windows.'),
+      passage(
+        'folders',
+        'Cache files are stored in ~/.npm on Posix, or %LocalAppData%/npm-cache on Windows.',
+      ),
+    ];
+    // Act
+    const picked = pickSentences(passages, queryWeights('where is the cache on Windows', []), 100);
+    // Assess
     expect(picked).toEqual([
-      { passage: 1, rendered: 'The port defaults to 8080 on start [2].' },
-      { passage: 0, rendered: 'Port: 8080; Host: localhost [1].' },
+      {
+        passages: [0, 1],
+        rendered: 'The cache defaults to ~/.npm on Posix and %LocalAppData%/npm-cache on Windows [1][2].',
+      },
     ]);
   });
 
@@ -48,7 +104,7 @@ describe('pickSentences', () => {
     // Act
     const picked = pickSentences(passages, queryWeights('How long are sessions kept?', []), 80);
     // Assess
-    expect(picked.map((p) => p.passage)).toEqual([1]);
+    expect(picked.map((p) => p.passages)).toEqual([[1]]);
   });
 
   it('credits a sentence whose section heading names the question terms', () => {
@@ -58,13 +114,14 @@ describe('pickSentences', () => {
       title,
     });
     const passages = [
-      titled('other', 'Deployment › Stages', 'Each stage has its own port setting.'),
-      titled('local', 'Running locally › Port', 'Each stage has its own port setting here.'),
+      titled('top', 'Overview', 'Running it needs Node.js.'),
+      titled('other', 'Deployment › Stages', 'Each stage sets its port in the stage config.'),
+      titled('local', 'Running locally › Port', 'Set PORT before npm start to change the port.'),
     ];
     // Act
     const picked = pickSentences(passages, queryWeights('port when running locally', []), 80);
-    // Assess
-    expect(picked[0]!.passage).toBe(1);
+    // Assess: after the top passage's lead, the titled sentence comes before the untitled one.
+    expect(picked.map((p) => p.passages[0])).toEqual([0, 2, 1]);
   });
 
   it('picks nothing when no sentence shares a term with the question', () => {

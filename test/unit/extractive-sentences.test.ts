@@ -41,7 +41,12 @@ describe('passageSentences', () => {
     const sentences = passageSentences(passage);
     // Assess
     expect(sentences).toEqual([
-      { text: 'Variable: PORT; Default: 8080', matchText: 'PORT 8080', labelText: 'Variable Default' },
+      {
+        text: 'Variable: PORT; Default: 8080',
+        matchText: 'PORT 8080',
+        labelText: 'Variable Default',
+        leadIn: false,
+      },
     ]);
   });
 

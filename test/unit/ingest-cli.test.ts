@@ -54,7 +54,7 @@ describe('ingest CLI', () => {
       '0',
     ]);
     expect(SUMMARY.exec(second.stdout[0] ?? '')?.slice(5, 8)).toEqual(['0', '0', '2']);
-    expect(await readdir(join(root, 'data'))).toEqual(['index.json']);
+    expect(await readdir(join(root, 'data'))).toEqual(['index.bin']);
   });
 
   it('uses --source and RAG_DATA_DIR', async () => {
@@ -65,7 +65,7 @@ describe('ingest CLI', () => {
     vi.unstubAllEnvs();
     // Assess
     expect(SUMMARY.exec(result.stdout[0] ?? '')?.[2]).toBe('hr');
-    expect(await readdir(join(root, 'env-data'))).toEqual(['index.json']);
+    expect(await readdir(join(root, 'env-data'))).toEqual(['index.bin']);
   });
 
   it('exits with 1 and a clear message for a missing directory', async () => {

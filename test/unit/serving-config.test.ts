@@ -140,4 +140,42 @@ describe('loadServingConfig: backends', () => {
     // Assess
     expect(message).toBe('Invalid PINECONE_API_KEY="(redacted)": must not be empty.');
   });
+
+  it('picks an OpenAI-compatible model server for either port, and names what is missing', () => {
+    // Act
+    const config = loadServingConfig({
+      RAG_GENERATOR: 'openai-compatible',
+      RAG_EMBEDDER: 'openai-compatible',
+      RAG_OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+      RAG_OPENAI_MODEL: 'llama3.2',
+      RAG_OPENAI_EMBEDDING_MODEL: 'nomic-embed-text',
+    });
+    const missing = [
+      failure({ RAG_GENERATOR: 'openai-compatible', RAG_OPENAI_MODEL: 'llama3.2' }).message,
+      failure({ RAG_EMBEDDER: 'openai-compatible', RAG_OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' })
+        .message,
+      failure({
+        RAG_GENERATOR: 'openai-compatible',
+        RAG_OPENAI_BASE_URL: 'http://x/v1',
+        RAG_OPENAI_MODEL: 'm',
+        RAG_OPENAI_API_KEY: '',
+      }).message,
+    ];
+    // Assess
+    expect(config.backends.generator).toEqual({
+      kind: 'openai-compatible',
+      baseUrl: 'http://127.0.0.1:11434/v1',
+      model: 'llama3.2',
+    });
+    expect(config.backends.embedder).toEqual({
+      kind: 'openai-compatible',
+      baseUrl: 'http://127.0.0.1:11434/v1',
+      model: 'nomic-embed-text',
+    });
+    expect(missing).toEqual([
+      'RAG_OPENAI_BASE_URL is required when RAG_GENERATOR=openai-compatible.',
+      'RAG_OPENAI_EMBEDDING_MODEL is required when RAG_EMBEDDER=openai-compatible.',
+      'Invalid RAG_OPENAI_API_KEY="(redacted)": must not be empty.',
+    ]);
+  });
 });

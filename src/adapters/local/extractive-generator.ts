@@ -63,7 +63,7 @@ function compose(options: GenerateOptions): Omit<GenerateResult, 'text'> & { sen
     };
   }
   const sentences = picked.map((s) => s.rendered);
-  const citations = [...new Set(picked.map((s) => s.passage + 1))].sort((a, b) => a - b);
+  const citations = [...new Set(picked.flatMap((s) => s.passages.map((p) => p + 1)))].sort((a, b) => a - b);
   return { sentences, citations, usage: { inputTokens, outputTokens: countWords(sentences.join(' ')) } };
 }
 
@@ -71,7 +71,7 @@ function compose(options: GenerateOptions): Omit<GenerateResult, 'text'> & { sen
 export const NOT_FOUND = 'I could not find anything about that in the indexed documents.';
 
 /** The word budget of an answer when the request sets no `max_tokens`. */
-const DEFAULT_MAX_WORDS = 120;
+const DEFAULT_MAX_WORDS = 150;
 
 function wordBudget(maxTokens: number | undefined): number {
   if (maxTokens === undefined || !Number.isFinite(maxTokens)) return DEFAULT_MAX_WORDS;

@@ -10,7 +10,7 @@ import { terms } from './terms.js';
  */
 
 /** An answer is a few sentences that answer, not a digest of every passage. */
-const MAX_SENTENCES = 5;
+const MAX_SENTENCES = 6;
 /**
  * Added to a sentence's coverage for its passage's retrieval rank. The retriever saw the whole
  * chunk and its title, a sentence scorer sees one sentence: a top passage's sentence should win
@@ -31,6 +31,8 @@ const MIN_SENTENCE_WORDS = 3;
 const CONTEXT_WEIGHT = 0.5;
 /** A question term found only in a table row's column names counts this much. */
 const LABEL_WEIGHT = 0.5;
+/** A sentence that ends in a colon introduces the answer (a list, an example) without giving it. */
+const LEAD_IN_WEIGHT = 0.5;
 
 /** The question's own terms weigh 1, terms carried over from earlier turns weigh less. */
 export function queryWeights(question: string, contextWords: readonly string[]): Map<string, number> {
@@ -54,7 +56,8 @@ interface Candidate {
 }
 
 export interface Picked {
-  readonly passage: number;
+  /** 0-based indexes into the passages that state the sentence: its own, then any that repeat it. */
+  readonly passages: readonly number[];
   readonly rendered: string;
 }
 
@@ -68,6 +71,7 @@ function candidates(passages: readonly RetrievedChunk[], weights: ReadonlyMap<st
         terms: terms(s.matchText),
         labelTerms: terms(s.labelText),
         titleTerms: terms(chunk.title),
+        leadIn: s.leadIn,
       })),
   );
   // IDF across passages: a term every passage mentions says little about which sentence answers.
@@ -91,7 +95,7 @@ function candidates(passages: readonly RetrievedChunk[], weights: ReadonlyMap<st
             : 0;
       covered += match * weight * (idf.get(term) ?? 0);
     }
-    const coverage = total > 0 ? covered / total : 0;
+    const coverage = (total > 0 ? covered / total : 0) * (s.leadIn ? LEAD_IN_WEIGHT : 1);
     const rankBonus = (RANK_BONUS * (passages.length - s.passage)) / passages.length;
     return { ...s, position, coverage, score: coverage + rankBonus };
   });
@@ -117,11 +121,11 @@ function repeats(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   return shared === smaller || shared / (a.size + b.size - shared) > MAX_OVERLAP;
 }
 
-/** Puts the citation before the closing punctuation: "The port defaults to 8080 [2]." */
-function render(text: string, passage: number): string {
-  const marker = `[${passage + 1}]`;
+/** Puts the citations before the closing punctuation: "The port defaults to 8080 [2][4]." */
+function render(text: string, passages: readonly number[]): string {
+  const markers = passages.map((p) => `[${p + 1}]`).join('');
   const end = /[.!?]+$/.exec(text);
-  return end ? `${text.slice(0, end.index)} ${marker}${end[0]}` : `${text} ${marker}.`;
+  return end ? `${text.slice(0, end.index)} ${markers}${end[0]}` : `${text} ${markers}.`;
 }
 
 /** Keeps the first words of a sentence too long for the whole budget, leaving room for the marker. */
@@ -130,10 +134,29 @@ function truncate(text: string, passage: number, budget: number): string {
   return `${words.join(' ')}… [${passage + 1}]`;
 }
 
+/** A sentence of the answer and every passage that states it. */
+interface Chosen {
+  readonly candidate: Candidate;
+  readonly passages: number[];
+  /** Set when the sentence alone was over the budget and had to be cut. */
+  readonly truncated?: string;
+}
+
 /**
- * Greedy selection by score: skip tangents and near-repeats (overlapping chunks often carry the
- * same sentence), skip sentences that no longer fit, stop at the sentence cap. The answer keeps
- * the order of relevance, the most useful sentence first.
+ * The answer starts from the retriever's best passages, because the retriever saw whole chunks
+ * and their titles while this scorer sees one sentence at a time: on a paraphrased question, term
+ * overlap favours sentences of weaker passages (DESIGN 4b). So:
+ *
+ * 1. the lead is the best sentence of the top-ranked passage that has one: that passage is never
+ *    dropped for a weaker match;
+ * 2. the second sentence is the best remaining one by score, from any passage;
+ * 3. every other retrieved passage with a matching sentence is quoted once, in rank order, so the
+ *    sources keep what retrieval found;
+ * 4. sentences left over by score fill the rest, up to the sentence cap.
+ *
+ * A sentence that repeats one already chosen (overlapping chunks, or pages that copy each other)
+ * is not said twice: its passage is cited on the sentence already there. Sentences that no longer
+ * fit the word budget are skipped.
  */
 export function pickSentences(
   passages: readonly RetrievedChunk[],
@@ -144,21 +167,48 @@ export function pickSentences(
     .filter((c) => c.coverage > 0)
     .sort((a, b) => b.score - a.score || a.position - b.position);
   const best = Math.max(0, ...ranked.map((c) => c.coverage));
-  const chosen: Candidate[] = [];
-  const picked: Picked[] = [];
+  const relevant = ranked.filter((c) => c.coverage >= best * MIN_RELATIVE_COVERAGE);
+  const chosen: Chosen[] = [];
+  const isChosen = (c: Candidate) => chosen.some((entry) => entry.candidate === c);
+  const cited = (passage: number) => chosen.some((entry) => entry.passages.includes(passage));
   let used = 0;
-  for (const candidate of ranked) {
-    if (picked.length === MAX_SENTENCES) break;
-    if (candidate.coverage < best * MIN_RELATIVE_COVERAGE) continue;
-    if (chosen.some((c) => repeats(c.terms, candidate.terms))) continue;
-    let rendered = render(candidate.text, candidate.passage);
-    if (used + countWords(rendered) > budget) {
-      if (picked.length > 0) continue;
-      rendered = truncate(candidate.text, candidate.passage, budget);
+
+  /** Adds the candidate, or cites its passage on the sentence it repeats; false when neither happened. */
+  const take = (candidate: Candidate | undefined): boolean => {
+    if (!candidate || isChosen(candidate)) return false;
+    const repeated = chosen.find((entry) => repeats(entry.candidate.terms, candidate.terms));
+    if (repeated) {
+      if (repeated.passages.includes(candidate.passage) || used + 1 > budget) return false;
+      repeated.passages.push(candidate.passage);
+      used += 1;
+      return true;
     }
-    chosen.push(candidate);
-    picked.push({ passage: candidate.passage, rendered });
-    used += countWords(rendered);
+    if (chosen.length === MAX_SENTENCES) return false;
+    const words = countWords(render(candidate.text, [candidate.passage]));
+    if (used + words > budget) {
+      if (chosen.length > 0) return false;
+      const truncated = truncate(candidate.text, candidate.passage, budget);
+      chosen.push({ candidate, passages: [candidate.passage], truncated });
+      used += countWords(truncated);
+      return true;
+    }
+    chosen.push({ candidate, passages: [candidate.passage] });
+    used += words;
+    return true;
+  };
+
+  // Within one passage the rank bonus is equal, so `ranked` order is coverage order there.
+  const ofPassage = (passage: number) => ranked.filter((c) => c.passage === passage);
+  const topPassage = Math.min(...ranked.map((c) => c.passage));
+  take(ofPassage(topPassage)[0]);
+  take(relevant.find((c) => !isChosen(c)));
+  for (let passage = 0; passage < passages.length; passage++) {
+    for (const candidate of ofPassage(passage)) if (cited(passage) || take(candidate)) break;
   }
-  return picked;
+  for (const candidate of relevant) take(candidate);
+
+  return chosen.map((entry) => ({
+    passages: entry.passages,
+    rendered: entry.truncated ?? render(entry.candidate.text, entry.passages),
+  }));
 }

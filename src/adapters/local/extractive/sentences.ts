@@ -11,6 +11,8 @@ export interface PassageSentence {
   readonly matchText: string;
   /** A table row's column names, which match at a discount; empty for prose. */
   readonly labelText: string;
+  /** The sentence ends in a colon: it announces a list or an example rather than answering. */
+  readonly leadIn: boolean;
 }
 
 /** The sentences of a passage in reading order. */
@@ -137,12 +139,19 @@ function splitSentences(unit: string): string[] {
   return sentences;
 }
 
+/**
+ * HTML tags that Markdown pages embed. Only these are removed: `<name>-<version>.tgz` or
+ * `npm init <initializer>` are placeholders the answer must keep.
+ */
+const HTML_TAG =
+  /<\/?(?:a|abbr|b|br|code|details|div|em|h[1-6]|hr|i|img|kbd|li|ol|p|pre|small|span|strong|sub|summary|sup|table|tbody|td|th|thead|tr|u|ul)\b[^>]*>/gi;
+
 /** Removes markdown an answer should not show: emphasis, code ticks, link syntax, HTML tags. */
 function cleanSentence(sentence: string): string {
   return sentence
     .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
-    .replace(/<[^>]+>/g, ' ')
+    .replace(HTML_TAG, ' ')
     .replace(/`+/g, '')
     .replace(/(\*\*|__)(.+?)\1/g, '$2')
     .replace(/^[#>*\-+\s]+/, '')
@@ -153,10 +162,17 @@ function cleanSentence(sentence: string): string {
 
 function unitSentences(unit: Unit): PassageSentence[] {
   if (unit.row) {
-    return [{ text: cleanSentence(unit.text), matchText: unit.row.cells, labelText: unit.row.columns }];
+    return [
+      {
+        text: cleanSentence(unit.text),
+        matchText: unit.row.cells,
+        labelText: unit.row.columns,
+        leadIn: false,
+      },
+    ];
   }
   return splitSentences(unit.text).map((raw) => {
     const text = cleanSentence(raw);
-    return { text, matchText: text, labelText: '' };
+    return { text, matchText: text, labelText: '', leadIn: /:\s*$/.test(raw) };
   });
 }

@@ -1,75 +1,158 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { MetadataValue } from '../../../core/ports/types.js';
-import { normOf } from '../vector-norm.js';
 import { CorruptIndexFileError } from './errors.js';
 import type { FileStamp } from './file-stamp.js';
-import type { StoredChunk } from './stored-chunk.js';
+import { IndexFileVersion, type Passage, type Segment, type SegmentContent } from './segment.js';
 
 /**
- * The index file: valid JSON, laid out one chunk per line so that it can be written
- * and read as a stream. One JSON.stringify of 100k chunks would pass V8's string limit.
+ * The index file (version 2): binary sections per namespace (field lengths, BM25 postings, vector
+ * norms, vectors, each chunk's title-and-text record), then a JSON header naming where each
+ * section lies, then a fixed trailer. A reader loads the postings and the header and leaves the
+ * records and vectors in the file. Numbers are little-endian. Written to a temporary file that is
+ * renamed over the old one, so a reader sees the old index or the new one, never half of one.
  */
 
-const FILE_FORMAT = 'rag-serving-local-index';
-const FILE_VERSION = 1;
+const MAGIC = Buffer.from('RAGIDX02', 'latin1');
+const FORMAT = 'rag-serving-local-index';
+const VERSION = 2;
+/** Header offset (float64), header length (uint32), 4 bytes of padding, the magic. */
+const TRAILER_BYTES = 24;
+const ALIGNMENT = 8;
 const WRITE_BUFFER_BYTES = 1 << 20;
 
-/** One line of the index file. */
-interface ChunkRecord {
-  readonly namespace: string;
-  readonly id: string;
-  readonly title: string;
-  readonly text: string;
-  readonly location: string;
-  readonly metadata: Record<string, MetadataValue>;
-  /** Little-endian float32 values, base64: a quarter of the size of a JSON number array. */
-  readonly vector: string;
+/** Everything needed to write one namespace: arrays in memory, records and vectors as streams. */
+export interface NamespaceDraft extends SegmentContent {
+  readonly name: string;
+  /** Vectors of the chunks in order, any number of rows at a time. */
+  readonly vectorRows: () => AsyncIterable<Float32Array>;
+  /** Title-and-text records of the chunks in order. */
+  readonly passages: () => AsyncIterable<Buffer>;
 }
 
-function toRecord(namespace: string, chunk: StoredChunk): ChunkRecord {
-  const bytes = Buffer.from(chunk.vector.buffer, chunk.vector.byteOffset, chunk.vector.byteLength);
+type Section = readonly [offset: number, bytes: number];
+type SectionName =
+  | 'textLength'
+  | 'titleLength'
+  | 'postingStart'
+  | 'postingDoc'
+  | 'postingText'
+  | 'postingTitle'
+  | 'norms'
+  | 'vectors'
+  | 'passageOffsets';
+
+interface NamespaceHeader {
+  readonly name: string;
+  readonly count: number;
+  readonly totalTextLength: number;
+  readonly totalTitleLength: number;
+  readonly terms: readonly string[];
+  /** [id, location, metadata] per chunk. */
+  readonly chunks: readonly (readonly [string, string, Record<string, MetadataValue>])[];
+  readonly sections: Readonly<Record<SectionName, Section>>;
+}
+
+interface FileHeader {
+  readonly format: string;
+  readonly version: number;
+  readonly dimensions: number | null;
+  readonly namespaces: readonly NamespaceHeader[];
+}
+
+/** Appends to a file through a buffer and knows its position, so sections can be aligned. */
+class SequentialWriter {
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
+  position = 0;
+
+  constructor(private readonly handle: FileHandle) {}
+
+  async write(bytes: Uint8Array): Promise<void> {
+    this.buffered.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    this.bufferedBytes += bytes.byteLength;
+    this.position += bytes.byteLength;
+    if (this.bufferedBytes >= WRITE_BUFFER_BYTES) await this.flush();
+  }
+
+  async align(): Promise<void> {
+    const padding = (ALIGNMENT - (this.position % ALIGNMENT)) % ALIGNMENT;
+    if (padding > 0) await this.write(new Uint8Array(padding));
+  }
+
+  /** Writes a typed array as one aligned section. */
+  async section(array: ArrayBufferView): Promise<Section> {
+    await this.align();
+    const offset = this.position;
+    await this.write(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+    return [offset, array.byteLength];
+  }
+
+  async flush(): Promise<void> {
+    if (this.bufferedBytes === 0) return;
+    await this.handle.write(Buffer.concat(this.buffered, this.bufferedBytes));
+    this.buffered = [];
+    this.bufferedBytes = 0;
+  }
+}
+
+async function writeNamespace(writer: SequentialWriter, draft: NamespaceDraft): Promise<NamespaceHeader> {
+  const textLength = await writer.section(draft.textLength);
+  const titleLength = await writer.section(draft.titleLength);
+  const postingStart = await writer.section(draft.postingStart);
+  const postingDoc = await writer.section(draft.postingDoc);
+  const postingText = await writer.section(draft.postingText);
+  const postingTitle = await writer.section(draft.postingTitle);
+  const norms = await writer.section(draft.norms);
+  await writer.align();
+  const vectorsOffset = writer.position;
+  for await (const rows of draft.vectorRows())
+    await writer.write(new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
+  const vectors: Section = [vectorsOffset, writer.position - vectorsOffset];
+  const offsets = new Float64Array(draft.count + 1);
+  let doc = 0;
+  for await (const record of draft.passages()) {
+    offsets[doc++] = writer.position;
+    await writer.write(record);
+  }
+  offsets[doc] = writer.position;
+  if (doc !== draft.count)
+    throw new Error(`namespace '${draft.name}': ${doc} records for ${draft.count} chunks`);
+  const passageOffsets = await writer.section(offsets);
+  let totalTextLength = 0;
+  let totalTitleLength = 0;
+  for (let i = 0; i < draft.count; i++) {
+    totalTextLength += draft.textLength[i] as number;
+    totalTitleLength += draft.titleLength[i] as number;
+  }
   return {
-    namespace,
-    id: chunk.id,
-    title: chunk.title,
-    text: chunk.text,
-    location: chunk.location,
-    metadata: { ...chunk.metadata },
-    vector: bytes.toString('base64'),
+    name: draft.name,
+    count: draft.count,
+    totalTextLength,
+    totalTitleLength,
+    terms: draft.termList,
+    chunks: draft.ids.map((id, i) => [id, draft.locations[i] as string, { ...draft.metadata[i] }] as const),
+    sections: {
+      textLength,
+      titleLength,
+      postingStart,
+      postingDoc,
+      postingText,
+      postingTitle,
+      norms,
+      vectors,
+      passageOffsets,
+    },
   };
 }
 
-function fromRecord(record: ChunkRecord): StoredChunk {
-  const bytes = Buffer.from(record.vector, 'base64');
-  // Copy into a fresh buffer: the decoded bytes may sit at an offset that is not float-aligned.
-  const vector = new Float32Array(bytes.byteLength / 4);
-  new Uint8Array(vector.buffer).set(bytes);
-  return {
-    id: record.id,
-    text: record.text,
-    title: record.title,
-    location: record.location,
-    metadata: record.metadata,
-    vector,
-    norm: normOf(vector),
-  };
-}
-
-function headerLine(): string {
-  return `{"format":"${FILE_FORMAT}","version":${FILE_VERSION},"chunks":[`;
-}
-
-/**
- * Writes the chunks, by namespace, to a temporary file beside `path`, then renames it over
- * `path`: a reader sees the old file or the new one, never half of one.
- */
+/** Writes the namespaces to a temporary file beside `path` and renames it over `path`. */
 export async function writeIndexFile(
   path: string,
-  chunks: Iterable<readonly [namespace: string, chunk: StoredChunk]>,
+  dimensions: number | undefined,
+  namespaces: readonly NamespaceDraft[],
 ): Promise<FileStamp> {
   await mkdir(dirname(path), { recursive: true });
   const temporary = join(
@@ -78,17 +161,25 @@ export async function writeIndexFile(
   );
   const handle = await open(temporary, 'w');
   try {
-    let buffered = `${headerLine()}\n`;
-    let first = true;
-    for (const [namespace, chunk] of chunks) {
-      buffered += `${first ? '' : ',\n'}${JSON.stringify(toRecord(namespace, chunk))}`;
-      first = false;
-      if (buffered.length >= WRITE_BUFFER_BYTES) {
-        await handle.write(buffered);
-        buffered = '';
-      }
-    }
-    await handle.write(`${buffered}${first ? '' : '\n'}]}\n`);
+    const writer = new SequentialWriter(handle);
+    await writer.write(MAGIC);
+    const headers: NamespaceHeader[] = [];
+    for (const draft of namespaces) headers.push(await writeNamespace(writer, draft));
+    const header: FileHeader = {
+      format: FORMAT,
+      version: VERSION,
+      dimensions: dimensions ?? null,
+      namespaces: headers,
+    };
+    const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+    const headerOffset = writer.position;
+    await writer.write(headerBytes);
+    const trailer = Buffer.alloc(TRAILER_BYTES);
+    trailer.writeDoubleLE(headerOffset, 0);
+    trailer.writeUInt32LE(headerBytes.byteLength, 8);
+    MAGIC.copy(trailer, 16);
+    await writer.write(trailer);
+    await writer.flush();
     await handle.sync();
     // rename keeps the inode, size and mtime, so this is the stamp readers will see.
     const { mtimeMs, size, ino } = await handle.stat();
@@ -102,58 +193,126 @@ export async function writeIndexFile(
   }
 }
 
-/** Streams the chunks of the file at `path` to `onChunk`; returns its stamp, or null when it does not exist. */
+async function readExactly(handle: FileHandle, into: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < into.byteLength) {
+    const { bytesRead } = await handle.read(into, done, into.byteLength - done, position + done);
+    if (bytesRead === 0) throw new Error(`the file ends at byte ${position + done}`);
+    done += bytesRead;
+  }
+}
+
+/** Reads a section into a fresh, aligned array. */
+async function readSection<T>(
+  handle: FileHandle,
+  [offset, bytes]: Section,
+  make: (buffer: ArrayBuffer) => T,
+): Promise<T> {
+  const buffer = new ArrayBuffer(bytes);
+  await readExactly(handle, new Uint8Array(buffer), offset);
+  return make(buffer);
+}
+
+async function readSegment(
+  handle: FileHandle,
+  header: NamespaceHeader,
+  dimensions: number | undefined,
+): Promise<Segment> {
+  const { sections } = header;
+  const u32 = (section: Section) => readSection(handle, section, (b) => new Uint32Array(b));
+  const u16 = (section: Section) => readSection(handle, section, (b) => new Uint16Array(b));
+  const [
+    textLength,
+    titleLength,
+    postingStart,
+    postingDoc,
+    postingText,
+    postingTitle,
+    norms,
+    passageOffsets,
+  ] = await Promise.all([
+    u32(sections.textLength),
+    u32(sections.titleLength),
+    u32(sections.postingStart),
+    u32(sections.postingDoc),
+    u16(sections.postingText),
+    u16(sections.postingTitle),
+    readSection(handle, sections.norms, (b) => new Float32Array(b)),
+    readSection(handle, sections.passageOffsets, (b) => new Float64Array(b)),
+  ]);
+  const ids = header.chunks.map((chunk) => chunk[0]);
+  let vectors: Promise<Float32Array> | undefined;
+  const passageBytes = async (doc: number): Promise<Buffer> => {
+    const from = passageOffsets[doc] as number;
+    const bytes = Buffer.alloc((passageOffsets[doc + 1] as number) - from);
+    await readExactly(handle, bytes, from);
+    return bytes;
+  };
+  return {
+    count: header.count,
+    ids,
+    locations: header.chunks.map((chunk) => chunk[1]),
+    metadata: header.chunks.map((chunk) => chunk[2]),
+    docNumbers: new Map(ids.map((id, doc) => [id, doc])),
+    textLength,
+    titleLength,
+    totalTextLength: header.totalTextLength,
+    totalTitleLength: header.totalTitleLength,
+    terms: new Map(header.terms.map((term, i) => [term, i])),
+    termList: header.terms,
+    postingStart,
+    postingDoc,
+    postingText,
+    postingTitle,
+    norms,
+    vectors: () => {
+      if (dimensions === undefined) return Promise.resolve(new Float32Array(0));
+      vectors ??= readSection(handle, sections.vectors, (b) => new Float32Array(b));
+      return vectors;
+    },
+    passage: async (doc) => JSON.parse((await passageBytes(doc)).toString('utf8')) as Passage,
+    passageBytes,
+  };
+}
+
+/**
+ * Opens the file at `path` and loads its segments; null when there is no file. The returned version
+ * keeps the file open for the records and vectors it did not load.
+ */
 export async function readIndexFile(
   path: string,
-  onChunk: (namespace: string, chunk: StoredChunk) => void,
-): Promise<FileStamp | null> {
+): Promise<{ version: IndexFileVersion; stamp: FileStamp } | null> {
   const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
   if (!handle) return null;
-  const { mtimeMs, size, ino } = await handle.stat();
-  const lines = createInterface({
-    input: createReadStream('', { fd: handle.fd, autoClose: false }),
-    crlfDelay: Infinity,
-  });
-  let lineNumber = 0;
-  let ended = false;
   try {
-    for await (const line of lines) {
-      lineNumber++;
-      if (lineNumber === 1) {
-        checkHeader(path, line);
-      } else if (line === ']}') {
-        ended = true;
-      } else if (line !== '' && !ended) {
-        const record = JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line) as ChunkRecord;
-        onChunk(record.namespace, fromRecord(record));
-      }
+    const { mtimeMs, size, ino } = await handle.stat();
+    if (size < MAGIC.byteLength + TRAILER_BYTES) throw new CorruptIndexFileError(path, 'it ends early');
+    const start = Buffer.alloc(MAGIC.byteLength);
+    await readExactly(handle, start, 0);
+    if (!start.equals(MAGIC)) throw new CorruptIndexFileError(path, 'it does not start with an index header');
+    const trailer = Buffer.alloc(TRAILER_BYTES);
+    await readExactly(handle, trailer, size - TRAILER_BYTES);
+    if (!trailer.subarray(16).equals(MAGIC)) throw new CorruptIndexFileError(path, 'it ends early');
+    const headerBytes = Buffer.alloc(trailer.readUInt32LE(8));
+    await readExactly(handle, headerBytes, trailer.readDoubleLE(0));
+    const header = JSON.parse(headerBytes.toString('utf8')) as FileHeader;
+    if (header.format !== FORMAT || header.version !== VERSION) {
+      throw new CorruptIndexFileError(
+        path,
+        `unknown format ${String(header.format)} version ${String(header.version)}`,
+      );
     }
+    const dimensions = header.dimensions ?? undefined;
+    const segments = new Map<string, Segment>();
+    for (const namespace of header.namespaces)
+      segments.set(namespace.name, await readSegment(handle, namespace, dimensions));
+    return { version: new IndexFileVersion(handle, segments, dimensions), stamp: { mtimeMs, size, ino } };
   } catch (error) {
+    await handle.close().catch(() => undefined);
     if (error instanceof CorruptIndexFileError) throw error;
-    throw new CorruptIndexFileError(path, `line ${lineNumber} is not a chunk record`, { cause: error });
-  } finally {
-    lines.close();
-    await handle.close();
-  }
-  if (lineNumber === 0 && size === 0) return { mtimeMs, size, ino };
-  if (!ended) throw new CorruptIndexFileError(path, 'it ends early');
-  return { mtimeMs, size, ino };
-}
-
-function checkHeader(path: string, line: string): void {
-  let header: { format?: unknown; version?: unknown };
-  try {
-    header = JSON.parse(`${line}]}`) as { format?: unknown; version?: unknown };
-  } catch (error) {
-    throw new CorruptIndexFileError(path, 'it does not start with an index header', { cause: error });
-  }
-  if (header.format !== FILE_FORMAT || header.version !== FILE_VERSION) {
-    throw new CorruptIndexFileError(
-      path,
-      `unknown format ${String(header.format)} version ${String(header.version)}`,
-    );
+    throw new CorruptIndexFileError(path, 'its sections cannot be read', { cause: error });
   }
 }
