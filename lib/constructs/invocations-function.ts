@@ -11,7 +11,7 @@ import { EnvVar, type Backend } from '../../src/shared/env.js';
 import { Defaults } from '../../src/shared/limits.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../src/shared/metrics.js';
 import { DEFAULT_SESSION_TTL_DAYS, SESSION_OWNER_INDEX } from '../../src/shared/sessions.js';
-import { guardrailArn, modelResourceArns } from '../config/bedrock-models.js';
+import { guardrailArn, guardrailProfileArns, modelResourceArns } from '../config/bedrock-models.js';
 import { BundledFunction } from './bundled-function.js';
 
 const DEFAULT_ENTRY = fileURLToPath(new URL('../../functions/invocations/handler.ts', import.meta.url));
@@ -44,6 +44,12 @@ export interface BedrockAccess {
   readonly guardrailId: string;
   /** `DRAFT` or a published version number. */
   readonly guardrailVersion: string;
+  /**
+   * The guardrail's cross-region profile (`us.guardrail.v1:0`), if it uses one: the guardrail may
+   * then run in any region of the profile's geography, and each needs ApplyGuardrail on the profile.
+   * @default - none
+   */
+  readonly guardrailProfile?: string;
 }
 
 /** The Pinecone index; the API key stays in Secrets Manager and is read at runtime. */
@@ -246,7 +252,12 @@ export class InvocationsFunction extends Construct {
       new iam.PolicyStatement({
         sid: 'ApplyGuardrail',
         actions: ['bedrock:ApplyGuardrail'],
-        resources: [guardrailArn(bedrock.guardrailId, context)],
+        resources: [
+          guardrailArn(bedrock.guardrailId, context),
+          ...(bedrock.guardrailProfile === undefined
+            ? []
+            : guardrailProfileArns(bedrock.guardrailProfile, context)),
+        ],
       }),
     );
   }

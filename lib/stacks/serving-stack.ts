@@ -1,4 +1,3 @@
-import { serviceNameFor } from '../../src/shared/metrics.js';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -17,6 +16,9 @@ import { RagApi } from '../constructs/rag-api.js';
 import { RequestFirewall } from '../constructs/request-firewall.js';
 import { ServingAlarms } from '../constructs/serving-alarms.js';
 import { ServingDashboard } from '../constructs/serving-dashboard.js';
+import { ServingGuardrail } from '../constructs/serving-guardrail.js';
+import { serviceNameFor } from '../../src/shared/metrics.js';
+import { StackOutput, stackNamePrefix } from '../../src/shared/stack-outputs.js';
 
 export interface ServingStackProps extends StackProps {
   readonly config: StageConfig;
@@ -52,15 +54,30 @@ export class ServingStack extends Stack {
   readonly alarmTopic: AlarmTopic;
   readonly alarms: ServingAlarms;
   readonly dashboard: ServingDashboard;
+  /** The guardrail the stack created from the stage's policies; absent with an existing guardrail. */
+  readonly guardrail?: ServingGuardrail;
 
   constructor(scope: Construct, id: string, props: ServingStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const name = `rag-serving-${config.stage}`;
+    const name = stackNamePrefix(config.stage);
     const serviceName = serviceNameFor(config.stage);
     // Logs and the alarm key follow the data: kept where tables are kept, gone with a dev stage.
     const removalPolicy =
       config.tables.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    if (config.guardrail.create) {
+      this.guardrail = new ServingGuardrail(this, 'Guardrail', {
+        guardrailName: name,
+        description: `rag-serving ${config.stage}: questions and answers of endpoint '${config.endpointName}'`,
+        policies: config.guardrail.create,
+        crossRegionProfile: config.guardrail.crossRegionProfile,
+      });
+    }
+    // The stage config guarantees exactly one of create and existing.
+    const guardrail = this.guardrail
+      ? { id: this.guardrail.guardrailId, version: this.guardrail.guardrailVersion }
+      : config.guardrail.existing!;
 
     this.invocations = new InvocationsFunction(this, 'Invocations', {
       serviceName,
@@ -71,8 +88,9 @@ export class ServingStack extends Stack {
         embeddingModelId: config.models.embeddingModelId,
         generationModelId: config.models.generationModelId,
         condenseModelId: config.models.condenseModelId,
-        guardrailId: config.guardrail.id,
-        guardrailVersion: config.guardrail.version,
+        guardrailId: guardrail.id,
+        guardrailVersion: guardrail.version,
+        guardrailProfile: config.guardrail.crossRegionProfile,
       },
       pinecone: {
         indexName: config.pinecone.indexName,
@@ -197,31 +215,41 @@ export class ServingStack extends Stack {
       });
     }
 
-    new CfnOutput(this, 'ApiUrl', {
-      description: 'Base URL (DATABRICKS_HOST / RAG_URL)',
-      value: this.api.url,
-    });
-    new CfnOutput(this, 'InvocationsUrl', {
-      description: 'The Databricks Model Serving invocations URL of the endpoint',
-      value: `${this.api.url}serving-endpoints/${config.endpointName}/invocations`,
-    });
-    new CfnOutput(this, 'EndpointName', {
-      description: 'Endpoint name for serving_endpoints.query(name=...)',
-      value: config.endpointName,
-    });
-    new CfnOutput(this, 'AlarmTopicArn', {
-      description: 'SNS topic of the stage alarms; subscribe with aws sns subscribe',
-      value: this.alarmTopic.topic.topicArn,
-    });
-    new CfnOutput(this, 'DashboardName', {
-      description: 'CloudWatch dashboard of the stage',
-      value: name,
-    });
+    const output = (key: string, value: string, description: string) =>
+      new CfnOutput(this, key, { key, value, description });
+    output(StackOutput.apiUrl, this.api.url, 'Base URL (DATABRICKS_HOST / RAG_URL)');
+    output(
+      StackOutput.invocationsUrl,
+      `${this.api.url}serving-endpoints/${config.endpointName}/invocations`,
+      'The Databricks Model Serving invocations URL of the endpoint',
+    );
+    output(
+      StackOutput.endpointName,
+      config.endpointName,
+      'Endpoint name for serving_endpoints.query(name=...)',
+    );
+    output(
+      StackOutput.alarmTopicArn,
+      this.alarmTopic.topic.topicArn,
+      'SNS topic of the stage alarms; subscribe with aws sns subscribe',
+    );
+    output(StackOutput.dashboardName, name, 'CloudWatch dashboard of the stage');
+    output(
+      StackOutput.dashboardUrl,
+      `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${name}`,
+      'CloudWatch dashboard of the stage, in the console',
+    );
+    output(
+      StackOutput.servingFunctionArn,
+      this.servingTarget.functionArn,
+      'What API Gateway invokes (prod: the live alias); the readiness check invokes it directly',
+    );
     if (this.api.domain) {
-      new CfnOutput(this, 'CustomDomainTarget', {
-        description: 'Point a CNAME (or Route 53 alias) for the custom domain here',
-        value: this.api.domain.domainNameAliasDomainName,
-      });
+      output(
+        StackOutput.customDomainTarget,
+        this.api.domain.domainNameAliasDomainName,
+        'Point a CNAME (or Route 53 alias) for the custom domain here',
+      );
     }
   }
 }

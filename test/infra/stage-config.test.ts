@@ -85,15 +85,25 @@ describe('Stage configuration', () => {
     expect(() => parseStageConfig(prod)).toThrow('tables.pointInTimeRecovery must be true on prod');
   });
 
-  it('requires the request budget to end before the Lambda timeout', () => {
+  it('requires the request and stream budgets to end before the Lambda timeout', () => {
     // Prepare
-    const config = withChange('dev', ['invocations', 'requestTimeoutMs'], 30_000);
+    const buffered = withChange('dev', ['invocations', 'requestTimeoutMs'], 150_000);
+    const streamed = withChange('dev', ['invocations', 'streaming', 'totalMs'], 200_000);
+    const inverted = withChange('dev', ['invocations', 'streaming'], {
+      firstByteMs: 30_000,
+      totalMs: 20_000,
+    });
 
-    // Act
-    const act = () => parseStageConfig(config);
-
-    // Assess
-    expect(act).toThrow(/invocations\.requestTimeoutMs must be below the Lambda timeout \(30000 ms\)/);
+    // Act & Assess
+    expect(() => parseStageConfig(buffered)).toThrow(
+      /invocations\.requestTimeoutMs must be below the Lambda timeout \(150000 ms\)/,
+    );
+    expect(() => parseStageConfig(streamed)).toThrow(
+      /invocations\.streaming\.totalMs must be below the Lambda timeout \(150000 ms\)/,
+    );
+    expect(() => parseStageConfig(inverted)).toThrow(
+      'invocations.streaming.totalMs must be at least streaming.firstByteMs (got {"firstByteMs":30000,"totalMs":20000})',
+    );
   });
 
   it('lists the deployment strategies and refuses one without the alias it deploys to', () => {

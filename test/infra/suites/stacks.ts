@@ -41,6 +41,7 @@ describe('App', () => {
       'AwsSolutions-APIG6',
       'AwsSolutions-COG4',
       'AwsSolutions-DDB3',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       'AwsSolutions-IAM5[Resource::*]',
     ],
     qa: [
@@ -50,6 +51,7 @@ describe('App', () => {
       'AwsSolutions-APIG6',
       'AwsSolutions-COG4',
       'AwsSolutions-DDB3',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       'AwsSolutions-IAM5[Resource::*]',
     ],
     prod: [
@@ -58,6 +60,7 @@ describe('App', () => {
       'AwsSolutions-APIG6',
       'AwsSolutions-COG4',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       'AwsSolutions-IAM5[Resource::*]',
     ],
   };
@@ -328,8 +331,13 @@ describe('Serving stack: functions', () => {
       [EnvVar.requestTimeoutMs]: String(config.invocations.requestTimeoutMs),
       [EnvVar.embeddingModelId]: config.models.embeddingModelId,
       [EnvVar.generationModelId]: config.models.generationModelId,
-      [EnvVar.guardrailId]: config.guardrail.id,
-      [EnvVar.guardrailVersion]: config.guardrail.version,
+      // The guardrail and the version the stack creates from the stage's policies.
+      [EnvVar.guardrailId]: {
+        'Fn::GetAtt': [logicalIdAt(serving, 'AWS::Bedrock::Guardrail', 'Guardrail/Resource'), 'GuardrailId'],
+      },
+      [EnvVar.guardrailVersion]: {
+        'Fn::GetAtt': [Object.keys(serving.findResources('AWS::Bedrock::GuardrailVersion'))[0], 'Version'],
+      },
       [EnvVar.pineconeIndex]: config.pinecone.indexName,
       [EnvVar.pineconeNamespace]: config.pinecone.namespace,
       // The secret's name: the key itself is read from Secrets Manager at runtime.
@@ -357,11 +365,16 @@ describe('Serving stack: functions', () => {
         string,
         unknown
       >;
-      // Deployed, CloudFormation fills in the table names; any valid name stands in for them here.
+      // Deployed, CloudFormation fills in the table names and the created guardrail's id and
+      // version; any valid value stands in for them here.
+      const deployed: Record<string, string> = {
+        [EnvVar.guardrailId]: 'abc123def456',
+        [EnvVar.guardrailVersion]: '1',
+      };
       const env = Object.fromEntries(
         Object.entries(variables).map(([name, value]) => [
           name,
-          typeof value === 'string' ? value : `${stage}-table`,
+          typeof value === 'string' ? value : (deployed[name] ?? `${stage}-table`),
         ]),
       );
 
@@ -379,11 +392,7 @@ describe('Serving stack: functions', () => {
           apiKey: { secretId: config.pinecone.apiKeySecretName },
         },
         generator: { kind: 'bedrock', modelId: config.models.generationModelId },
-        guardrail: {
-          kind: 'bedrock',
-          guardrailId: config.guardrail.id,
-          guardrailVersion: config.guardrail.version,
-        },
+        guardrail: { kind: 'bedrock', guardrailId: 'abc123def456', guardrailVersion: '1' },
       });
       expect(loaded.requestTimeoutMs).toBe(config.invocations.requestTimeoutMs);
     },
@@ -431,7 +440,8 @@ describe('Serving stack: functions', () => {
       { actions: ['dynamodb:UpdateItem'], resources: ['<Usage>'] },
     ]);
 
-    const { models, guardrail } = built.config;
+    const { models } = built.config;
+    const guardrailId = logicalIdAt(serving, 'AWS::Bedrock::Guardrail', 'Guardrail/Resource');
     expect(resourcesOf('bedrock:')).toEqual([
       { actions: ['bedrock:InvokeModel'], resources: modelResourceArns(models.embeddingModelId, arnContext) },
       {
@@ -440,7 +450,9 @@ describe('Serving stack: functions', () => {
       },
       {
         actions: ['bedrock:ApplyGuardrail'],
-        resources: [`arn:aws:bedrock:us-east-1:<Ref:AWS::AccountId>:guardrail/${guardrail.id}`],
+        resources: [
+          `arn:aws:bedrock:us-east-1:<Ref:AWS::AccountId>:guardrail/<GetAtt:${guardrailId}.GuardrailId>`,
+        ],
       },
     ]);
     expect(resourcesOf('bedrock:')[1]!.resources).toHaveLength(5);
