@@ -3,6 +3,7 @@ import { servingErrors } from '../../src/http/serving-errors.js';
 import { responseHeaders } from '../../src/http/response-headers.js';
 import { requestMetrics } from '../../src/http/request-metrics.js';
 import { publishMetrics } from '../../src/http/publish-metrics.js';
+import { responseCompletion } from '../../src/http/response-completion.js';
 import { router } from '../../src/routes/router.js';
 import { invocationsRoute } from '../../src/routes/invocations.js';
 import { healthRoute, versionRoute } from '../../src/routes/service-info.js';
@@ -52,6 +53,7 @@ export function createServingHandler(services: ServingServices) {
     [`POST ${FEEDBACK_RESOURCE}`]: feedbackRoute({ sessions, clock }),
   });
   return middy(routes, { streamifyResponse: true })
+    .use(responseCompletion())
     .use(publishMetrics(metrics.metrics))
     .use(requestMetrics(metrics))
     .use(accessLog({ logger, logPrompts: security.config.logPrompts }))

@@ -114,6 +114,16 @@ export interface InvocationsFunctionProps {
    */
   readonly requestTimeout?: Duration;
   /**
+   * A streamed answer's budget until it opens (`RAG_STREAM_FIRST_BYTE_MS`).
+   * @default - the request timeout
+   */
+  readonly streamFirstByte?: Duration;
+  /**
+   * A streamed answer's budget to its last byte (`RAG_STREAM_TIMEOUT_MS`); must end before `timeout`.
+   * @default - the request timeout
+   */
+  readonly streamTimeout?: Duration;
+  /**
    * Retention of the function's log group.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -164,9 +174,20 @@ export class InvocationsFunction extends Construct {
     const memorySize = props.memorySize ?? 1024;
     const timeout = props.timeout ?? Duration.seconds(30);
     const requestTimeout = props.requestTimeout ?? Duration.millis(Defaults.requestTimeoutMs);
+    const streamTimeout = props.streamTimeout ?? requestTimeout;
+    const streamFirstByte = props.streamFirstByte ?? requestTimeout;
     const sessionTtl = props.sessionTtl ?? Duration.days(DEFAULT_SESSION_TTL_DAYS);
     const endpointName = props.endpointName ?? Defaults.endpointName;
     validate({ memorySize, timeout, requestTimeout, sessionTtl, endpointName });
+    if (
+      streamTimeout.toMilliseconds() >= timeout.toMilliseconds() ||
+      streamFirstByte.toMilliseconds() > streamTimeout.toMilliseconds()
+    ) {
+      throw new Error(
+        `streamFirstByte (${streamFirstByte.toMilliseconds()} ms) must be at most streamTimeout ` +
+          `(${streamTimeout.toMilliseconds()} ms), which must be shorter than timeout (${timeout.toMilliseconds()} ms)`,
+      );
+    }
     if ((props.bedrock === undefined) !== (props.pinecone === undefined)) {
       throw new Error(
         'bedrock and pinecone go together: the cloud backend needs both, the local one neither',
@@ -188,6 +209,8 @@ export class InvocationsFunction extends Construct {
         [EnvVar.sessionTable]: props.sessionTable.tableName,
         [EnvVar.sessionTtlDays]: String(sessionTtl.toDays()),
         [EnvVar.requestTimeoutMs]: String(requestTimeout.toMilliseconds()),
+        [EnvVar.streamFirstByteMs]: String(streamFirstByte.toMilliseconds()),
+        [EnvVar.streamTimeoutMs]: String(streamTimeout.toMilliseconds()),
         ...(props.version !== undefined && { [EnvVar.version]: props.version }),
         ...(props.usageTable && { [EnvVar.usageTable]: props.usageTable.tableName }),
         ...(props.quotas && {

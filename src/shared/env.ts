@@ -10,6 +10,10 @@ export const EnvVar = {
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   guardrailDenyList: 'RAG_GUARDRAIL_DENY',
   requestTimeoutMs: 'RAG_REQUEST_TIMEOUT_MS',
+  /** A streamed answer's budget until it opens (headers and first event); default the request timeout. */
+  streamFirstByteMs: 'RAG_STREAM_FIRST_BYTE_MS',
+  /** A streamed answer's budget to its last byte; default the request timeout. */
+  streamTimeoutMs: 'RAG_STREAM_TIMEOUT_MS',
   batchConcurrency: 'RAG_BATCH_CONCURRENCY',
   version: 'RAG_VERSION',
   /** DynamoDB table of token hashes; unset means the local token file under the data directory. */
