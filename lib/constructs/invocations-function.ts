@@ -73,6 +73,12 @@ export interface InvocationsFunctionProps {
    */
   readonly usageTable?: dynamodb.ITable;
   /**
+   * Token records (hashes): the function may read single items (GetItem), to check the admin token
+   * of `GET /health?deep=true`, which has no authorizer in front of it.
+   * @default - no token table: the deep check accepts only principals in the request context
+   */
+  readonly tokenTable?: dynamodb.ITable;
+  /**
    * Per-principal quotas the handler enforces with the usage table (0 means unlimited).
    * @default - the handler's defaults (unlimited)
    */
@@ -213,6 +219,7 @@ export class InvocationsFunction extends Construct {
         [EnvVar.streamTimeoutMs]: String(streamTimeout.toMilliseconds()),
         ...(props.version !== undefined && { [EnvVar.version]: props.version }),
         ...(props.usageTable && { [EnvVar.usageTable]: props.usageTable.tableName }),
+        ...(props.tokenTable && { [EnvVar.tokenTable]: props.tokenTable.tableName }),
         ...(props.quotas && {
           [EnvVar.quotaRpm]: String(props.quotas.requestsPerMinute),
           [EnvVar.quotaTpm]: String(props.quotas.tokensPerMinute),
@@ -245,6 +252,7 @@ export class InvocationsFunction extends Construct {
     );
     // Counters are kept with atomic UpdateItem ADDs only; nothing reads or deletes them.
     props.usageTable?.grant(this.role, 'dynamodb:UpdateItem');
+    props.tokenTable?.grant(this.role, 'dynamodb:GetItem');
     if (props.bedrock) this.grantBedrock(props.bedrock);
     props.pinecone?.apiKeySecret.grantRead(this.role);
   }

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
@@ -10,6 +10,7 @@ import type { StageConfig } from '../config/stages.js';
 import { AlarmTopic } from '../constructs/alarm-topic.js';
 import { AuthorizerFunction } from '../constructs/authorizer-function.js';
 import { CanaryDeployment } from '../constructs/canary-deployment.js';
+import { PreTrafficHook } from '../constructs/pre-traffic-hook.js';
 import { InvocationsFunction } from '../constructs/invocations-function.js';
 import { ProvisionedScaling } from '../constructs/provisioned-scaling.js';
 import { RagApi } from '../constructs/rag-api.js';
@@ -49,6 +50,8 @@ export class ServingStack extends Stack {
   readonly servingTarget: lambda.IFunction;
   readonly scaling?: ProvisionedScaling;
   readonly canary?: CanaryDeployment;
+  /** Checks a new version's backends before the canary sends it traffic (stages with an alias). */
+  readonly preTrafficHook?: PreTrafficHook;
   readonly api: RagApi;
   readonly firewall?: RequestFirewall;
   readonly alarmTopic: AlarmTopic;
@@ -83,6 +86,7 @@ export class ServingStack extends Stack {
       serviceName,
       sessionTable: props.sessionTable,
       usageTable: props.usageTable,
+      tokenTable: props.tokenTable,
       quotas: config.quotas,
       bedrock: {
         embeddingModelId: config.models.embeddingModelId,
@@ -186,10 +190,22 @@ export class ServingStack extends Stack {
       datapointsToAlarm: config.alarms.datapointsToAlarm,
     });
     if (this.scaling) {
+      this.preTrafficHook = new PreTrafficHook(this, 'PreTrafficHook', {
+        target: this.invocations.function.currentVersion,
+        logRetention: config.logRetentionDays,
+        logRemovalPolicy: removalPolicy,
+      });
       this.canary = new CanaryDeployment(this, 'Canary', {
         alias: this.scaling.alias,
         deploymentConfig: codedeploy.LambdaDeploymentConfig[config.invocations.deployment ?? 'ALL_AT_ONCE'],
         rollbackAlarms: this.alarms.deploymentAlarms,
+        preTrafficHook: this.preTrafficHook.function,
+      });
+      Validations.of(this.canary).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.preTrafficHook.function.node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason:
+          "CodeDeploy's role may invoke the pre-traffic hook function; the grant covers the function's versions " +
+          '(`:*`) because CodeDeploy invokes whichever version is current. Nothing else is invoked.',
       });
       Validations.of(this.canary).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
@@ -210,7 +226,11 @@ export class ServingStack extends Stack {
       period: Duration.minutes(Math.max(config.alarms.periodMinutes, 5)),
     });
 
-    for (const role of [this.invocations.role, this.authorizer.role]) {
+    for (const role of [
+      this.invocations.role,
+      this.authorizer.role,
+      ...(this.preTrafficHook ? [this.preTrafficHook.role] : []),
+    ]) {
       Validations.of(role).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
         reason:

@@ -56,6 +56,8 @@ export const EnvVar = {
   /** A plain key: refused unless RAG_BACKEND=fakes (deployed stages read the secret). */
   pineconeApiKey: 'PINECONE_API_KEY',
   secretsManagerEndpoint: 'SECRETS_MANAGER_ENDPOINT',
+  /** The pre-traffic hook: the ARN of the function version it checks before the alias moves. */
+  preTrafficTarget: 'PRE_TRAFFIC_TARGET_ARN',
 } as const;
 
 /** RAG_BACKEND values: embedded defaults, a deployed stage, or cloud adapters against local fakes. */

@@ -18,7 +18,7 @@ import { MetricName } from '../../src/shared/metrics.js';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/fake-bedrock.js';
 import { startFakePinecone, type FakePinecone } from '../fakes/fake-pinecone.js';
 import { startFakeSecretsManager, type FakeSecretsManager } from '../fakes/fake-secrets-manager.js';
-import { startTestServer, TEST_TOKEN, type TestServer } from '../support/local-server.js';
+import { issueTestToken, startTestServer, TEST_TOKEN, type TestServer } from '../support/local-server.js';
 
 const EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
 const GENERATION_MODEL = 'anthropic.claude-3-5-haiku-20241022-v1:0';
@@ -90,6 +90,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   published.length = 0;
+  bedrock.requests.length = 0;
 });
 afterEach(() => {
   bedrock.setFault({
@@ -270,5 +271,98 @@ describe('A streamed answer', () => {
     expect(metricSum(MetricName.requests)).toBe(1);
     expect(metricSum(MetricName.serverErrors)).toBe(0);
     expect(metricValues(MetricName.streamDuration)).toHaveLength(1);
+  });
+});
+
+describe('The deep readiness check', () => {
+  const deepHealth = (server: TestServer, token?: string) =>
+    fetch(`${server.url}/health?deep=true`, {
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    });
+
+  it('calls every configured backend once and answers 200 when all answer', async () => {
+    // Act
+    const response = await deepHealth(cloud, TEST_TOKEN);
+
+    // Assess
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { status: string; checks: { name: string; status: string }[] };
+    expect(body.status).toBe('ok');
+    expect(body.checks.map((c) => [c.name, c.status])).toEqual([
+      ['sessions', 'ok'],
+      ['embedder', 'ok'],
+      ['index', 'ok'],
+      ['guardrail', 'ok'],
+      ['generator', 'ok'],
+    ]);
+    expect(bedrock.requests.map((r) => r.operation).sort()).toEqual(
+      expect.arrayContaining(['ApplyGuardrail', 'Converse', 'InvokeModel']),
+    );
+  });
+
+  it('names the misconfigured backend and its fix, and the one that is only unavailable', async () => {
+    // Prepare
+    bedrock.setFault({ accessDenied: 1, faultOperations: ['Converse'] });
+    pinecone.setFault({ status: 503, times: 100 });
+
+    // Act
+    const response = await deepHealth(cloud, TEST_TOKEN);
+
+    // Assess
+    expect(response.status).toBe(503);
+    const { status, checks } = (await response.json()) as {
+      status: string;
+      checks: { name: string; status: string; backend?: string; message?: string }[];
+    };
+    expect(status).toBe('unready');
+    expect(checks.find((c) => c.name === 'generator')).toMatchObject({
+      status: 'misconfigured',
+      backend: 'Bedrock',
+      message: expect.stringMatching(/^Bedrock is misconfigured: access to model .* was denied/),
+    });
+    expect(checks.find((c) => c.name === 'index')).toMatchObject({
+      status: 'unavailable',
+      backend: 'Pinecone',
+    });
+    expect(checks.find((c) => c.name === 'embedder')).toMatchObject({ status: 'ok' });
+  });
+
+  it('reports a missing Pinecone key secret as a misconfigured index', async () => {
+    // Act
+    const response = await deepHealth(keyless, TEST_TOKEN);
+
+    // Assess
+    expect(response.status).toBe(503);
+    const { checks } = (await response.json()) as {
+      checks: { name: string; status: string; backend?: string }[];
+    };
+    expect(checks.find((c) => c.name === 'index')).toMatchObject({
+      status: 'misconfigured',
+      backend: 'Secrets Manager',
+    });
+  });
+
+  it('needs an admin token, while the plain liveness check needs none', async () => {
+    // Prepare
+    const { token: invokeOnly } = await issueTestToken(cloud, {
+      principal: 'svc-reader',
+      scopes: ['invoke'],
+    });
+
+    // Act
+    const [liveness, anonymous, underprivileged, forged] = await Promise.all([
+      fetch(`${cloud.url}/health`),
+      deepHealth(cloud),
+      deepHealth(cloud, invokeOnly),
+      deepHealth(cloud, 'dapi0000000000000000000000000000000000000'),
+    ]);
+
+    // Assess
+    expect(liveness.status).toBe(200);
+    expect(await liveness.json()).toEqual({ status: 'ok' });
+    expect(anonymous.status).toBe(401);
+    expect(underprivileged.status).toBe(403);
+    expect(forged.status).toBe(401);
+    expect(bedrock.requests).toHaveLength(0);
   });
 });

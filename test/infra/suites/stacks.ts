@@ -32,6 +32,11 @@ import {
 const tableId = (stateful: Template, name: 'Sessions' | 'Tokens' | 'Usage') =>
   logicalIdAt(stateful, 'AWS::DynamoDB::Table', `${name}/Table/Resource`);
 
+const functionAt = (serving: Template, name: 'Invocations' | 'Authorizer' | 'PreTrafficHook') =>
+  serving.findResources('AWS::Lambda::Function')[
+    logicalIdAt(serving, 'AWS::Lambda::Function', `${name}/Bundled/Function/Resource`)
+  ]!;
+
 describe('App', () => {
   const expectedAcknowledgements: Record<StageName, string[]> = {
     dev: [
@@ -62,6 +67,7 @@ describe('App', () => {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::<PreTrafficHookBundledFunction43010172.Arn>:*]',
     ],
   };
 
@@ -273,11 +279,6 @@ describe('Stateful stack: tables', () => {
 });
 
 describe('Serving stack: functions', () => {
-  const functionAt = (serving: Template, name: 'Invocations' | 'Authorizer') =>
-    serving.findResources('AWS::Lambda::Function')[
-      logicalIdAt(serving, 'AWS::Lambda::Function', `${name}/Bundled/Function/Resource`)
-    ]!;
-
   it('runs both functions on Node 24, arm64, traced, the invocations function sized from the stage config', () => {
     // Prepare
     const { serving, built } = stageTemplates('prod');
@@ -287,9 +288,9 @@ describe('Serving stack: functions', () => {
     const invocations = functionAt(serving, 'Invocations').Properties;
     const authorizer = functionAt(serving, 'Authorizer').Properties;
 
-    // Assess
-    expect(Object.keys(serving.findResources('AWS::Lambda::Function'))).toHaveLength(2);
-    for (const fn of [invocations, authorizer]) {
+    // Assess: the third is the pre-traffic hook of the canary (prod only).
+    expect(Object.keys(serving.findResources('AWS::Lambda::Function'))).toHaveLength(3);
+    for (const fn of [invocations, authorizer, functionAt(serving, 'PreTrafficHook').Properties]) {
       expect(fn).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
@@ -438,6 +439,8 @@ describe('Serving stack: functions', () => {
       },
       { actions: ['dynamodb:Query'], resources: [`<Sessions>/index/${SESSION_OWNER_INDEX.indexName}`] },
       { actions: ['dynamodb:UpdateItem'], resources: ['<Usage>'] },
+      // Single token records: the admin token of GET /health?deep=true, which has no authorizer.
+      { actions: ['dynamodb:GetItem'], resources: ['<Tokens>'] },
     ]);
 
     const { models } = built.config;
@@ -528,11 +531,10 @@ describe('Serving stack: scaling', () => {
     const aliasId = logicalIdAt(serving, 'AWS::Lambda::Alias', 'ProvisionedScaling/Alias/Resource');
 
     // Assess
+    // No value on the alias: the scalable target's min sets it once, and a deploy never resets
+    // what scaling raised it to.
     serving.hasResource('AWS::Lambda::Alias', {
-      Properties: Match.objectLike({
-        Name: 'live',
-        ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: provisioned.min },
-      }),
+      Properties: Match.objectLike({ Name: 'live', ProvisionedConcurrencyConfig: Match.absent() }),
       UpdatePolicy: { CodeDeployLambdaAliasUpdate: Match.anyValue() },
     });
     serving.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
@@ -555,6 +557,26 @@ describe('Serving stack: scaling', () => {
       AlarmConfiguration: { Enabled: true, Alarms: rollbackAlarms },
       AutoRollbackConfiguration: { Enabled: true, Events: Match.arrayWith(['DEPLOYMENT_STOP_ON_ALARM']) },
     });
+    // Before any traffic moves, the hook runs the deep readiness check on the new version.
+    const hookId = logicalIdAt(serving, 'AWS::Lambda::Function', 'PreTrafficHook/Bundled/Function/Resource');
+    const versionId = logicalIdAt(
+      serving,
+      'AWS::Lambda::Version',
+      'Invocations/Bundled/Function/CurrentVersion/Resource',
+    );
+    expect(
+      serving.findResources('AWS::Lambda::Alias')[aliasId]!.UpdatePolicy.CodeDeployLambdaAliasUpdate
+        .BeforeAllowTrafficHook,
+    ).toEqual({ Ref: hookId });
+    expect(
+      functionAt(serving, 'PreTrafficHook').Properties.Environment.Variables[EnvVar.preTrafficTarget],
+    ).toEqual({
+      Ref: versionId,
+    });
+    const invoke = roleStatements(serving, 'PreTrafficHook/Bundled/Role').find((s) =>
+      asList(s.Action).includes('lambda:InvokeFunction'),
+    );
+    expect(asList(invoke!.Resource)).toEqual([{ Ref: versionId }]);
     // API Gateway invokes the alias, so requests land on provisioned environments.
     const integrationUris = Object.values(serving.findResources('AWS::ApiGateway::Method')).map((m) =>
       flatten(m.Properties.Integration.Uri),
