@@ -27,11 +27,9 @@ import { ACCOUNT_STACK_NAME, AccountStack } from '../lib/stacks/account-stack.js
 import { ServingStack } from '../lib/stacks/serving-stack.js';
 import { StatefulStack } from '../lib/stacks/stateful-stack.js';
 import { servingStackName, statefulStackName } from '../src/shared/stack-outputs.js';
+import { DEFAULT_SETTINGS_FILE } from './settings-file.js';
 
 export const DEFAULT_STAGE = 'dev';
-
-/** The settings file `cdk synth` reads unless context `stageSettingsFile` names another. */
-export const DEFAULT_SETTINGS_FILE = fileURLToPath(new URL(`../${STAGE_SETTINGS_FILE}`, import.meta.url));
 
 export interface RagServingApp {
   readonly config: StageConfig;

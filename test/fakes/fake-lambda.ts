@@ -22,6 +22,8 @@ export interface FakeLambda {
   readonly endpoint: string;
   /** Function names (ARNs) invoked, in order. */
   readonly invocations: { readonly functionName: string; readonly event: unknown }[];
+  /** Changes what GetAccountSettings answers, e.g. after a quota increase. */
+  setAccountLimit(limit: NonNullable<FakeLambdaOptions['accountLimit']>): void;
   close(): Promise<void>;
 }
 
@@ -31,7 +33,7 @@ export interface FakeLambda {
  */
 export async function startFakeLambda(options: FakeLambdaOptions = {}): Promise<FakeLambda> {
   const invocations: FakeLambda['invocations'] = [];
-  const limit = options.accountLimit ?? { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 1000 };
+  let limit = options.accountLimit ?? { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 1000 };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -87,6 +89,9 @@ export async function startFakeLambda(options: FakeLambdaOptions = {}): Promise<
   return {
     endpoint: `http://127.0.0.1:${port}`,
     invocations,
+    setAccountLimit: (next) => {
+      limit = next;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
