@@ -10,6 +10,7 @@ import './suites/stacks.js';
 import './suites/serving-api.js';
 import './suites/monitoring.js';
 import './suites/first-deploy.js';
+import './suites/cfn-lint.js';
 
 beforeEach(() => {
   // Dev has no region of its own: it takes the CLI's, which these tests pin.
