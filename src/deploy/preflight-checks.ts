@@ -3,15 +3,16 @@
  * facts"), each checked with the caller's credentials and reported with what to do when it fails.
  * Read-only: no check changes anything in the account.
  */
-import { APIGatewayClient, GetAccountCommand } from '@aws-sdk/client-api-gateway';
-import {
-  BedrockClient,
-  GetFoundationModelAvailabilityCommand,
-  GetGuardrailCommand,
-} from '@aws-sdk/client-bedrock';
-import { GetAccountSettingsCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { GetAccountCommand } from '@aws-sdk/client-api-gateway';
+import type { BedrockClient } from '@aws-sdk/client-bedrock';
+import { GetFoundationModelAvailabilityCommand, GetGuardrailCommand } from '@aws-sdk/client-bedrock';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { GetAccountSettingsCommand } from '@aws-sdk/client-lambda';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { errorName } from '../adapters/aws/aws-errors.js';
 import { embeddingModelFor } from '../adapters/bedrock/embedding-models.js';
 
