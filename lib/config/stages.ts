@@ -1,7 +1,8 @@
 /**
- * Stage configuration (DESIGN 6): everything that differs between dev, qa and prod lives here,
- * typed and validated before a single construct is created. `bin/app.ts` picks one with
- * `-c stage=<dev|qa|prod>`.
+ * Stage configuration (DESIGN 6): everything that differs between dev, qa and prod, typed and
+ * validated before a single construct is created. `bin/app.ts` picks one with
+ * `-c stage=<dev|qa|prod>`. The values below are the built-in defaults; users change them in
+ * `stages.json` or CDK context, never here (stage-settings.ts merges and validates them).
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
@@ -244,7 +245,7 @@ export interface StageConfig {
 
 const TITAN_EMBED_V2 = 'amazon.titan-embed-text-v2:0';
 
-/** The stage definitions. Edit here; `getStageConfig` validates them on every synth. */
+/** The built-in stage defaults; settings from stages.json and context merge over them on every synth. */
 export const STAGES: Readonly<Record<StageName, StageConfig>> = {
   dev: {
     stage: 'dev',
@@ -590,6 +591,18 @@ const stageConfigSchema = z
             message: `is a '${parsed.prefix}' inference profile, which cannot be called from ${config.region} (only from ${regions.join(', ')})`,
           });
         }
+      }
+    }
+    const profile = config.guardrail.crossRegionProfile;
+    if (config.region !== undefined && profile !== undefined) {
+      const geography = profile.slice(0, profile.indexOf('.')) as keyof typeof INFERENCE_PROFILE_REGIONS;
+      const regions: readonly string[] = INFERENCE_PROFILE_REGIONS[geography] ?? [];
+      if (!regions.includes(config.region)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['guardrail', 'crossRegionProfile'],
+          message: `is a '${geography}' guardrail profile, which cannot be used from ${config.region} (only from ${regions.join(', ')})`,
+        });
       }
     }
     if (config.stage === 'prod' && !config.tables.pointInTimeRecovery) {

@@ -7,34 +7,16 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { MetricName } from '../../src/shared/metrics.js';
 import { serverErrorRate, servingMetric } from './serving-metrics.js';
+import type { AlarmsConfig } from '../config/stages.js';
 
-/** Thresholds and evaluation of the serving alarms (the stage config's `alarms`). */
-export interface ServingAlarmThresholds {
-  /** Percentage of requests answered 5xx. */
-  readonly serverErrorRatePercent: number;
-  /** p99 of the handler's RequestLatency (buffered responses), in ms. */
-  readonly p99LatencyMs: number;
-  /** p99 of the handler's StreamTimeToFirstByte, in ms. */
-  readonly streamFirstByteP99Ms: number;
-  /** Requests failed on a misconfigured backend per period. */
-  readonly backendMisconfigured: number;
-  /** Percentage of requests API Gateway answered 5xx. */
-  readonly gatewayServerErrorRatePercent: number;
-  /** Percentage of requests API Gateway answered 4xx. */
-  readonly gatewayClientErrorRatePercent: number;
-  /** p99 of API Gateway's Latency, in ms. */
-  readonly gatewayP99LatencyMs: number;
-  /** Invocations per period that spilled over from provisioned to on-demand environments. */
-  readonly provisionedSpillover: number;
-  /** Guardrail interventions per period. */
-  readonly guardrailInterventions: number;
-  /** Throttled requests per period (the handler's quota 429s, and Lambda throttles, alarmed apart). */
-  readonly throttles: number;
-  /** Invocations function errors per period. */
-  readonly functionErrors: number;
-  /** Authorizer function errors per period. */
-  readonly authorizerErrors: number;
-}
+/**
+ * The thresholds of the serving alarms: the stage config's `alarms`, where each is documented,
+ * without the subscribers and the evaluation window (given to the construct on their own).
+ */
+export type ServingAlarmThresholds = Omit<
+  AlarmsConfig,
+  'emailSubscribers' | 'periodMinutes' | 'evaluationPeriods' | 'datapointsToAlarm'
+>;
 
 export interface ServingAlarmsProps {
   /** Every alarm's ALARM and OK actions go to this topic. */

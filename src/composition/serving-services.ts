@@ -15,6 +15,7 @@ import type { Principal } from '../auth/principal.js';
 import type { TokenStore } from '../auth/token-store.js';
 import type { ProxyEvent } from '../http/types.js';
 import { EnvVar } from '../shared/env.js';
+import { tokenStoreFromEnvironment } from './token-store-from-env.js';
 
 /** Everything a serving handler needs, built once per container. */
 export interface ServingServices {
@@ -57,16 +58,16 @@ export function servingServices(
 
 /**
  * The token store the deep health check verifies bearer tokens with: the token table when one is
- * named, the local token file outside Lambda; loaded on the first deep check, never at init.
+ * named, the local token file outside Lambda; created on the first deep check. (Imported
+ * statically: a dynamic import would make esbuild wrap the DynamoDB client's whole index
+ * un-tree-shaken into the bundle, ≈ 60 kB.)
  */
 function lazyTokenStore(env: NodeJS.ProcessEnv): () => Promise<TokenStore | undefined> {
   let store: Promise<TokenStore | undefined> | undefined;
   return () => {
     store ??=
       env[EnvVar.tokenTable] || env.AWS_LAMBDA_FUNCTION_NAME === undefined
-        ? import('./token-store-from-env.js').then(({ tokenStoreFromEnvironment }) =>
-            tokenStoreFromEnvironment(env),
-          )
+        ? Promise.resolve(tokenStoreFromEnvironment(env))
         : Promise.resolve(undefined);
     return store;
   };

@@ -187,4 +187,17 @@ describe('Stage configuration', () => {
       /pinecone\.host must be a Pinecone index host .*\(no scheme\)/,
     );
   });
+
+  it('refuses a guardrail profile of another geography than the stage region', () => {
+    // Prepare
+    const config = withChange('qa', ['guardrail', 'crossRegionProfile'], 'eu.guardrail.v1:0');
+
+    // Act
+    const act = () => parseStageConfig(config);
+
+    // Assess
+    expect(act).toThrow(
+      "guardrail.crossRegionProfile is a 'eu' guardrail profile, which cannot be used from us-east-1 (only from eu-central-1,",
+    );
+  });
 });
