@@ -236,9 +236,13 @@ function streamChat(server: TestServer, content: string): Promise<StreamedRespon
 }
 
 describe('A streamed answer', () => {
+  /** How long the fake holds each call; a lower bound of the time between headers and last byte. */
+  const MODEL_DELAY_MS = 300;
+
   it('counts a failure after its headers as a server error, timed to its last byte', async () => {
-    // Prepare: the model call starts once the stream is open, and is refused.
-    bedrock.setFault({ accessDenied: 1, faultOperations: ['ConverseStream'] });
+    // Prepare: the model call starts once the stream is open, and is refused after a delay the
+    // fake holds it for (the fake delays every call, the ones before the headers too).
+    bedrock.setFault({ accessDenied: 1, faultOperations: ['ConverseStream'], latencyMs: MODEL_DELAY_MS });
 
     // Act
     const { status, events, publishedAtEnd } = await streamChat(cloud, 'How long do sessions live?');
@@ -250,9 +254,10 @@ describe('A streamed answer', () => {
     expect(metricSum(MetricName.requests)).toBe(1);
     expect(metricSum(MetricName.serverErrors)).toBe(1);
     expect(metricSum(MetricName.backendMisconfigured)).toBe(1);
+    // Timed to the last byte: the refusal came at least the fake's delay after the headers.
     const [firstByte] = metricValues(MetricName.streamTimeToFirstByte);
     const [duration] = metricValues(MetricName.streamDuration);
-    expect(duration).toBeGreaterThanOrEqual(firstByte!);
+    expect(duration! - firstByte!).toBeGreaterThanOrEqual(MODEL_DELAY_MS);
     expect(metricValues(MetricName.requestLatency)).toEqual([]);
   });
 
