@@ -97,6 +97,7 @@ afterEach(() => {
     throttle: 0,
     serverErrors: 0,
     accessDenied: 0,
+    latencyMs: 0,
     faultOperations: undefined,
     guardrail: 'pass',
   });
