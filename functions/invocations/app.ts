@@ -3,9 +3,11 @@ import { servingErrors } from '../../src/http/serving-errors.js';
 import { responseHeaders } from '../../src/http/response-headers.js';
 import { requestMetrics } from '../../src/http/request-metrics.js';
 import { publishMetrics } from '../../src/http/publish-metrics.js';
+import { responseCompletion } from '../../src/http/response-completion.js';
 import { router } from '../../src/routes/router.js';
 import { invocationsRoute } from '../../src/routes/invocations.js';
 import { healthRoute, versionRoute } from '../../src/routes/service-info.js';
+import { readinessRoute } from '../../src/routes/readiness.js';
 import { chatCompletionsRoute } from '../../src/routes/chat-completions.js';
 import { toOpenAiErrorBody } from '../../src/core/protocol/chat-response.js';
 import { toErrorBody } from '../../src/core/protocol/response.js';
@@ -30,7 +32,7 @@ export function createServingHandler(services: ServingServices) {
   const { sessions, quota, clock } = security;
   const routes = router({
     'GET /ping': healthRoute,
-    'GET /health': healthRoute,
+    'GET /health': readinessRoute({ ...services.readiness, probeTimeoutMs: config.requestTimeoutMs }),
     'GET /version': versionRoute(config),
     [`POST ${INVOCATIONS_RESOURCE}`]: invocationsRoute({
       ...config,
@@ -52,6 +54,7 @@ export function createServingHandler(services: ServingServices) {
     [`POST ${FEEDBACK_RESOURCE}`]: feedbackRoute({ sessions, clock }),
   });
   return middy(routes, { streamifyResponse: true })
+    .use(responseCompletion())
     .use(publishMetrics(metrics.metrics))
     .use(requestMetrics(metrics))
     .use(accessLog({ logger, logPrompts: security.config.logPrompts }))

@@ -104,3 +104,25 @@ export function guardrailArn(idOrArn: string, context: ArnContext): string {
   if (idOrArn.startsWith('arn:')) return idOrArn;
   return `arn:${context.partition}:bedrock:${context.region}:${context.account}:guardrail/${idOrArn}`;
 }
+
+/**
+ * The guardrail-profile ARNs a guardrail with cross-region inference may run through: the profile
+ * (`us.guardrail.v1:0`) in every region of its geography, the caller's included. Bedrock needs
+ * `bedrock:ApplyGuardrail` on each, besides the guardrail itself.
+ */
+export function guardrailProfileArns(profileId: string, context: ArnContext): string[] {
+  const prefix = profileId.slice(0, profileId.indexOf('.'));
+  if (!Object.hasOwn(INFERENCE_PROFILE_REGIONS, prefix) || prefix === 'global') {
+    throw new Error(`Guardrail profile '${profileId}' names no known geography (us, eu, apac, ...)`);
+  }
+  const regions: readonly string[] = INFERENCE_PROFILE_REGIONS[prefix as InferenceProfilePrefix];
+  if (!Token.isUnresolved(context.region) && !regions.includes(context.region)) {
+    throw new Error(
+      `Guardrail profile '${profileId}' routes within ${regions.join(', ')} and cannot be used from ${context.region}`,
+    );
+  }
+  return regions.map(
+    (region) =>
+      `arn:${context.partition}:bedrock:${region}:${context.account}:guardrail-profile/${profileId}`,
+  );
+}

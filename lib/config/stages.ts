@@ -1,12 +1,20 @@
 /**
- * Stage configuration (DESIGN 6): everything that differs between dev, qa and prod lives here,
- * typed and validated before a single construct is created. `bin/app.ts` picks one with
- * `-c stage=<dev|qa|prod>`.
+ * Stage configuration (DESIGN 6): everything that differs between dev, qa and prod, typed and
+ * validated before a single construct is created. `bin/app.ts` picks one with
+ * `-c stage=<dev|qa|prod>`. The values below are the built-in defaults; users change them in
+ * `stages.json` or CDK context, never here (stage-settings.ts merges and validates them).
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
 import { DEFAULT_SESSION_TTL_DAYS } from '../../src/shared/sessions.js';
 import { INFERENCE_PROFILE_REGIONS, parseModelId } from './bedrock-models.js';
+import {
+  DEFAULT_GUARDRAIL_POLICIES,
+  guardrailConfigSchema,
+  type GuardrailConfig,
+} from './guardrail-config.js';
+
+export type { GuardrailConfig } from './guardrail-config.js';
 
 export const STAGE_NAMES = ['dev', 'qa', 'prod'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
@@ -18,10 +26,15 @@ export type DataRemovalPolicy = 'retain' | 'destroy';
 export interface InvocationsConfig {
   /** Lambda memory in MB (128–10240); CPU scales with it, 1769 MB is one full vCPU. */
   readonly memorySizeMb: number;
-  /** Lambda timeout in seconds (1–900). */
+  /** Lambda timeout in seconds (1–900); above every budget below, so the handler answers 504 itself. */
   readonly timeoutSeconds: number;
-  /** Time budget of one request inside the function, in ms; must end before the Lambda timeout. */
+  /** Time budget of one buffered request inside the function, in ms. */
   readonly requestTimeoutMs: number;
+  /**
+   * Budgets of a streamed answer, which may run longer than a buffered one (API Gateway allows a
+   * stream up to 15 minutes).
+   */
+  readonly streaming: StreamingBudgets;
   /**
    * Provisioned concurrency on the `live` alias, autoscaled between min and max by target tracking
    * on utilization (Databricks provisioned throughput). Absent means on-demand only (scale to
@@ -33,6 +46,13 @@ export interface InvocationsConfig {
    * Only with provisionedConcurrency (which creates the alias). @default 'ALL_AT_ONCE'
    */
   readonly deployment?: DeploymentStrategy;
+}
+
+export interface StreamingBudgets {
+  /** Until the stream opens (history, retrieval, the model's first token): past it, 504 DEADLINE_EXCEEDED. */
+  readonly firstByteMs: number;
+  /** The whole stream; past it the stream ends with a DEADLINE_EXCEEDED error event. */
+  readonly totalMs: number;
 }
 
 export interface ProvisionedConcurrencyConfig {
@@ -99,6 +119,13 @@ export interface ApiConfig {
    * certificate must be in the stage's region. @default - the execute-api URL with the stage path
    */
   readonly customDomain?: { readonly domainName: string; readonly certificateArn: string };
+  /**
+   * The account-wide CloudWatch role that REST API logging needs once per account and region
+   * (`AWS::ApiGateway::Account`). `create`: the app's account stack (`rag-serving-account`) creates
+   * and sets it, and keeps both when deleted; `existing`: the account already has one (preflight
+   * checks), so the app leaves the setting alone. @default 'create'
+   */
+  readonly accountCloudWatchRole?: 'create' | 'existing';
 }
 
 /** Alarm thresholds and the e-mail subscribers of the stage's alarm topic (DESIGN 5). */
@@ -113,8 +140,29 @@ export interface AlarmsConfig {
   readonly datapointsToAlarm: number;
   /** Alarm when server errors exceed this percentage of requests in a period. */
   readonly serverErrorRatePercent: number;
-  /** Alarm when the p99 request latency exceeds this many milliseconds in a period. */
+  /** Alarm when the p99 latency of buffered responses exceeds this many milliseconds in a period. */
   readonly p99LatencyMs: number;
+  /** Alarm when the p99 time to the first byte of streamed answers exceeds this many milliseconds. */
+  readonly streamFirstByteP99Ms: number;
+  /**
+   * Alarm when requests failed on a misconfigured backend (access denied, model or index not
+   * found, missing secret: 500 BACKEND_MISCONFIGURED) reach this count in a period.
+   */
+  readonly backendMisconfigured: number;
+  /** Alarm when API Gateway answers 5xx to more than this percentage of requests (its own and the handler's). */
+  readonly gatewayServerErrorRatePercent: number;
+  /**
+   * Alarm when API Gateway answers 4xx to more than this percentage of requests: a spike means
+   * authorizer, token store or firewall trouble (or a broken client release).
+   */
+  readonly gatewayClientErrorRatePercent: number;
+  /** Alarm when API Gateway's p99 latency (authorizer, cold starts and integration included) exceeds this. */
+  readonly gatewayP99LatencyMs: number;
+  /**
+   * With provisioned concurrency: alarm when this many invocations in a period spill over to
+   * on-demand (cold) environments because every provisioned one was busy.
+   */
+  readonly provisionedSpillover: number;
   /** Alarm when guardrail interventions in a period reach this count. */
   readonly guardrailInterventions: number;
   /** Alarm when throttled requests (quota 429s, or Lambda throttles) in a period reach this count. */
@@ -142,14 +190,6 @@ export interface ModelsConfig {
   readonly generationModelId: string;
   /** Model that rewrites follow-up questions before retrieval. @default generationModelId */
   readonly condenseModelId?: string;
-}
-
-/** Bedrock guardrail applied to input and output. */
-export interface GuardrailConfig {
-  /** Guardrail id (lowercase letters and digits) or ARN. `placeholder` until the guardrail exists. */
-  readonly id: string;
-  /** `DRAFT` or a published version number. */
-  readonly version: string;
 }
 
 /** Pinecone index for retrieval; the API key is read from Secrets Manager, never from env values. */
@@ -204,6 +244,7 @@ export interface StageConfig {
   readonly quotas: QuotasConfig;
   readonly alarms: AlarmsConfig;
   readonly models: ModelsConfig;
+  /** The Bedrock guardrail on questions and answers: created from policies, or an existing one. */
   readonly guardrail: GuardrailConfig;
   readonly pinecone: PineconeConfig;
   /** The Redshift SQL function. @default { enabled: true } */
@@ -212,14 +253,19 @@ export interface StageConfig {
 
 const TITAN_EMBED_V2 = 'amazon.titan-embed-text-v2:0';
 
-/** The stage definitions. Edit here; `getStageConfig` validates them on every synth. */
+/** The built-in stage defaults; settings from stages.json and context merge over them on every synth. */
 export const STAGES: Readonly<Record<StageName, StageConfig>> = {
   dev: {
     stage: 'dev',
     // No region: a developer deploys dev to the region of their CLI profile.
     endpointName: 'rag',
     terminationProtection: false,
-    invocations: { memorySizeMb: 1024, timeoutSeconds: 30, requestTimeoutMs: 25_000 },
+    invocations: {
+      memorySizeMb: 1024,
+      timeoutSeconds: 150,
+      requestTimeoutMs: 25_000,
+      streaming: { firstByteMs: 25_000, totalMs: 120_000 },
+    },
     authorizer: { memorySizeMb: 256, timeoutSeconds: 5, cacheTtlSeconds: 60 },
     logRetentionDays: 7,
     tables: { removalPolicy: 'destroy', pointInTimeRecovery: false, deletionProtection: false },
@@ -233,13 +279,19 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
       datapointsToAlarm: 1,
       serverErrorRatePercent: 10,
       p99LatencyMs: 15_000,
+      streamFirstByteP99Ms: 15_000,
+      backendMisconfigured: 1,
+      gatewayServerErrorRatePercent: 10,
+      gatewayClientErrorRatePercent: 50,
+      gatewayP99LatencyMs: 30_000,
+      provisionedSpillover: 10,
       guardrailInterventions: 50,
       throttles: 50,
       functionErrors: 5,
       authorizerErrors: 100,
     },
     models: { embeddingModelId: TITAN_EMBED_V2, generationModelId: 'us.amazon.nova-lite-v1:0' },
-    guardrail: { id: 'placeholder', version: 'DRAFT' },
+    guardrail: { create: DEFAULT_GUARDRAIL_POLICIES },
     pinecone: {
       indexName: 'rag-serving-dev',
       namespace: 'default',
@@ -251,7 +303,12 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
     region: 'us-east-1',
     endpointName: 'rag',
     terminationProtection: false,
-    invocations: { memorySizeMb: 1769, timeoutSeconds: 30, requestTimeoutMs: 25_000 },
+    invocations: {
+      memorySizeMb: 1769,
+      timeoutSeconds: 150,
+      requestTimeoutMs: 25_000,
+      streaming: { firstByteMs: 20_000, totalMs: 120_000 },
+    },
     authorizer: { memorySizeMb: 256, timeoutSeconds: 5, cacheTtlSeconds: 60 },
     logRetentionDays: 30,
     tables: { removalPolicy: 'retain', pointInTimeRecovery: false, deletionProtection: false },
@@ -265,6 +322,12 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
       datapointsToAlarm: 1,
       serverErrorRatePercent: 5,
       p99LatencyMs: 12_000,
+      streamFirstByteP99Ms: 12_000,
+      backendMisconfigured: 1,
+      gatewayServerErrorRatePercent: 5,
+      gatewayClientErrorRatePercent: 40,
+      gatewayP99LatencyMs: 25_000,
+      provisionedSpillover: 10,
       guardrailInterventions: 25,
       throttles: 25,
       functionErrors: 3,
@@ -274,7 +337,7 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
       embeddingModelId: TITAN_EMBED_V2,
       generationModelId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0',
     },
-    guardrail: { id: 'placeholder', version: 'DRAFT' },
+    guardrail: { create: DEFAULT_GUARDRAIL_POLICIES },
     pinecone: {
       indexName: 'rag-serving-qa',
       namespace: 'default',
@@ -288,8 +351,9 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
     terminationProtection: true,
     invocations: {
       memorySizeMb: 1769,
-      timeoutSeconds: 30,
+      timeoutSeconds: 150,
       requestTimeoutMs: 25_000,
+      streaming: { firstByteMs: 15_000, totalMs: 120_000 },
       provisionedConcurrency: { min: 2, max: 20, targetUtilization: 0.7 },
       // 10 % of traffic for 10 minutes: long enough for three 1-minute alarm datapoints.
       deployment: 'CANARY_10PERCENT_10MINUTES',
@@ -308,6 +372,12 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
       datapointsToAlarm: 3,
       serverErrorRatePercent: 1,
       p99LatencyMs: 10_000,
+      streamFirstByteP99Ms: 8_000,
+      backendMisconfigured: 1,
+      gatewayServerErrorRatePercent: 1,
+      gatewayClientErrorRatePercent: 25,
+      gatewayP99LatencyMs: 20_000,
+      provisionedSpillover: 5,
       guardrailInterventions: 10,
       throttles: 10,
       functionErrors: 1,
@@ -317,7 +387,7 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
       embeddingModelId: TITAN_EMBED_V2,
       generationModelId: 'us.anthropic.claude-haiku-4-5-20251001-v1:0',
     },
-    guardrail: { id: 'placeholder', version: '1' },
+    guardrail: { create: DEFAULT_GUARDRAIL_POLICIES },
     pinecone: {
       indexName: 'rag-serving-prod',
       namespace: 'default',
@@ -337,7 +407,6 @@ const int = (min: number, max: number, unit = '') =>
 
 /** Bedrock model or inference profile id: optional geography prefix, `provider.model[:version]`. */
 const MODEL_ID = /^(?:(?:us|us-gov|eu|apac|jp|au|ca|global)\.)?[a-z0-9-]+\.[A-Za-z0-9._:-]+$/;
-const GUARDRAIL_ID = /^(?:[a-z0-9]{1,64}|arn:aws[a-z-]*:bedrock:[a-z0-9-]+:\d{12}:guardrail\/[a-z0-9]+)$/;
 
 const stageConfigSchema = z
   .strictObject({
@@ -361,6 +430,15 @@ const stageConfigSchema = z
       memorySizeMb: int(128, 10_240, ' MB'),
       timeoutSeconds: int(1, 900, ' s'),
       requestTimeoutMs: int(1_000, 899_000, ' ms'),
+      streaming: z
+        .strictObject({
+          firstByteMs: int(1_000, 899_000, ' ms'),
+          totalMs: int(1_000, 899_000, ' ms'),
+        })
+        .refine((s) => s.totalMs >= s.firstByteMs, {
+          message: 'must be at least streaming.firstByteMs',
+          path: ['totalMs'],
+        }),
       provisionedConcurrency: z
         .strictObject({
           min: int(1, 10_000),
@@ -408,6 +486,9 @@ const stageConfigSchema = z
             ),
         })
         .optional(),
+      accountCloudWatchRole: z
+        .enum(['create', 'existing'], { error: "must be 'create' or 'existing'" })
+        .optional(),
     }),
     alarms: z.strictObject({
       emailSubscribers: z.array(z.email('must be an e-mail address')).readonly(),
@@ -416,6 +497,18 @@ const stageConfigSchema = z
       datapointsToAlarm: int(1, 100),
       serverErrorRatePercent: z.number().gt(0, 'must be greater than 0').max(100, 'must be at most 100'),
       p99LatencyMs: int(1, 900_000, ' ms'),
+      streamFirstByteP99Ms: int(1, 900_000, ' ms'),
+      backendMisconfigured: int(1, 1_000_000),
+      gatewayServerErrorRatePercent: z
+        .number()
+        .gt(0, 'must be greater than 0')
+        .max(100, 'must be at most 100'),
+      gatewayClientErrorRatePercent: z
+        .number()
+        .gt(0, 'must be greater than 0')
+        .max(100, 'must be at most 100'),
+      gatewayP99LatencyMs: int(1, 900_000, ' ms'),
+      provisionedSpillover: int(1, 1_000_000),
       guardrailInterventions: int(1, 1_000_000),
       throttles: int(1, 1_000_000),
       functionErrors: int(1, 1_000_000),
@@ -429,10 +522,7 @@ const stageConfigSchema = z
         .regex(MODEL_ID, 'must be a Bedrock model or inference profile id')
         .optional(),
     }),
-    guardrail: z.strictObject({
-      id: z.string().regex(GUARDRAIL_ID, 'must be a guardrail id (lowercase letters and digits) or ARN'),
-      version: z.string().regex(/^(?:DRAFT|[1-9]\d{0,7})$/, "must be 'DRAFT' or a version number"),
-    }),
+    guardrail: guardrailConfigSchema,
     quotas: z.strictObject({
       requestsPerMinute: int(0, 1_000_000),
       tokensPerMinute: int(0, 100_000_000),
@@ -461,12 +551,19 @@ const stageConfigSchema = z
     sqlFunction: z.strictObject({ enabled: z.boolean() }).optional(),
   })
   .superRefine((config, ctx) => {
-    if (config.invocations.requestTimeoutMs >= config.invocations.timeoutSeconds * 1000) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['invocations', 'requestTimeoutMs'],
-        message: `must be below the Lambda timeout (${config.invocations.timeoutSeconds * 1000} ms) so the handler can answer 504 itself`,
-      });
+    const lambdaTimeoutMs = config.invocations.timeoutSeconds * 1000;
+    for (const path of [['requestTimeoutMs'], ['streaming', 'totalMs']]) {
+      const budget = path.reduce<unknown>(
+        (node, key) => (node as Record<string, unknown>)[key],
+        config.invocations,
+      );
+      if ((budget as number) >= lambdaTimeoutMs) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['invocations', ...path],
+          message: `must be below the Lambda timeout (${lambdaTimeoutMs} ms) so the handler can answer 504 itself`,
+        });
+      }
     }
     if (config.tables.removalPolicy === 'destroy' && config.stage !== 'dev') {
       ctx.addIssue({
@@ -505,6 +602,18 @@ const stageConfigSchema = z
         }
       }
     }
+    const profile = config.guardrail.crossRegionProfile;
+    if (config.region !== undefined && profile !== undefined) {
+      const geography = profile.slice(0, profile.indexOf('.')) as keyof typeof INFERENCE_PROFILE_REGIONS;
+      const regions: readonly string[] = INFERENCE_PROFILE_REGIONS[geography] ?? [];
+      if (!regions.includes(config.region)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['guardrail', 'crossRegionProfile'],
+          message: `is a '${geography}' guardrail profile, which cannot be used from ${config.region} (only from ${regions.join(', ')})`,
+        });
+      }
+    }
     if (config.stage === 'prod' && !config.tables.pointInTimeRecovery) {
       ctx.addIssue({
         code: 'custom',
@@ -517,26 +626,38 @@ const stageConfigSchema = z
 // Compile-time check that the schema produces exactly what the interface promises.
 const _schemaMatchesInterface: z.ZodType<StageConfig> = stageConfigSchema;
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+const MAX_SHOWN_VALUE_CHARS = 120;
+
+/** Where a setting's value came from (a settings file, context), for error messages; none for defaults. */
+export type SettingOrigin = (path: readonly PropertyKey[]) => string | undefined;
+
+function describeIssue(issue: z.core.$ZodIssue, originOf: SettingOrigin): string {
   const key = issue.path.join('.') || '(root)';
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => `'${k}'`).join(', ');
-    return `${key === '(root)' ? '' : `${key}: `}unknown key ${keys}`;
+  const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys : undefined;
+  // An unknown key comes from whoever added it, not from whoever set its parent object.
+  const origin = originOf(unknownKey ? [...issue.path, unknownKey[0]!] : issue.path);
+  const from = origin === undefined ? '' : ` [from ${origin}]`;
+  if (unknownKey) {
+    const keys = unknownKey.map((k) => `'${k}'`).join(', ');
+    return `${key === '(root)' ? '' : `${key}: `}unknown key ${keys}${from}`;
   }
-  const got = 'input' in issue && issue.input !== undefined ? ` (got ${JSON.stringify(issue.input)})` : '';
-  return `${key} ${issue.message}${got}`;
+  // The bad value itself, unless it is a whole section (a rule over several keys names them instead).
+  const shown = 'input' in issue && issue.input !== undefined ? JSON.stringify(issue.input) : '';
+  const got = shown !== '' && shown.length <= MAX_SHOWN_VALUE_CHARS ? ` (got ${shown})` : '';
+  return `${key} ${issue.message}${got}${from}`;
 }
 
 /**
  * Validates a stage configuration. Throws an Error that names every offending key and what is
- * allowed, e.g. `Invalid configuration for stage 'prod': invocations.memorySizeMb must be at most 10240 MB (got 20000)`.
+ * allowed, e.g. `Invalid configuration for stage 'prod': invocations.memorySizeMb must be at most 10240 MB (got 20000)`,
+ * and, given `originOf`, where the value came from.
  */
-export function parseStageConfig(input: unknown): StageConfig {
+export function parseStageConfig(input: unknown, originOf: SettingOrigin = () => undefined): StageConfig {
   const result = stageConfigSchema.safeParse(input, { reportInput: true });
   if (!result.success) {
     const stage =
       typeof input === 'object' && input !== null && 'stage' in input ? String(input.stage) : 'unknown';
-    const problems = result.error.issues.map(describeIssue).join('; ');
+    const problems = result.error.issues.map((issue) => describeIssue(issue, originOf)).join('; ');
     throw new Error(`Invalid configuration for stage '${stage}': ${problems}`);
   }
   return result.data;
@@ -547,7 +668,8 @@ export function isStageName(name: unknown): name is StageName {
 }
 
 /**
- * Returns the validated configuration of a stage.
+ * Returns the validated built-in configuration of a stage (no settings file or context: see
+ * `resolveStageConfig` in stage-settings.ts for what `cdk synth` uses).
  * @throws Error `Unknown stage 'foo': use one of dev, qa, prod` for a name that is not a stage.
  */
 export function getStageConfig(
@@ -557,11 +679,22 @@ export function getStageConfig(
   if (!isStageName(stage)) {
     throw new Error(`Unknown stage '${String(stage)}': use one of ${STAGE_NAMES.join(', ')}`);
   }
-  const config = parseStageConfig(stages[stage]);
-  if (config.stage !== stage) {
+  return checkedStageConfig(stage, stages[stage]);
+}
+
+/** Validates the configuration of `stage` and that it says it is that stage. */
+export function checkedStageConfig(
+  stage: StageName,
+  input: unknown,
+  originOf: SettingOrigin = () => undefined,
+): StageConfig {
+  // Checked first: another stage's name would otherwise be judged by that stage's rules.
+  const named = typeof input === 'object' && input !== null && 'stage' in input ? input.stage : undefined;
+  if (named !== stage) {
+    const origin = originOf(['stage']);
     throw new Error(
-      `Invalid configuration for stage '${stage}': stage must be '${stage}' (got '${config.stage}')`,
+      `Invalid configuration for stage '${stage}': stage must be '${stage}' (got '${String(named)}'${origin ? `, from ${origin}` : ''})`,
     );
   }
-  return config;
+  return parseStageConfig(input, originOf);
 }

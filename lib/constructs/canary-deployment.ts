@@ -13,12 +13,17 @@ export interface CanaryDeploymentProps {
   readonly deploymentConfig?: codedeploy.ILambdaDeploymentConfig;
   /** Any of these in ALARM stops the deployment and points the alias back at the old version. */
   readonly rollbackAlarms: readonly cloudwatch.IAlarm[];
+  /**
+   * Runs before any traffic moves; a failed hook fails (and rolls back) the deployment.
+   * @default - none
+   */
+  readonly preTrafficHook?: lambda.IFunction;
 }
 
 /**
  * Releases a new function version through CodeDeploy: a `cdk deploy` that publishes a version
- * starts a deployment that first sends a share of traffic to it, watches the alarms, and either
- * completes or rolls back on its own.
+ * starts a deployment that runs the pre-traffic hook, then sends a share of traffic to it, watches
+ * the alarms, and either completes or rolls back on its own.
  */
 export class CanaryDeployment extends Construct {
   readonly deploymentGroup: codedeploy.LambdaDeploymentGroup;
@@ -34,6 +39,7 @@ export class CanaryDeployment extends Construct {
       alias: props.alias,
       deploymentConfig: props.deploymentConfig ?? codedeploy.LambdaDeploymentConfig.CANARY_10PERCENT_5MINUTES,
       alarms: [...props.rollbackAlarms],
+      ...(props.preTrafficHook && { preHook: props.preTrafficHook }),
       autoRollback: { failedDeployment: true, stoppedDeployment: true, deploymentInAlarm: true },
     });
   }

@@ -11,7 +11,7 @@ import { EnvVar, type Backend } from '../../src/shared/env.js';
 import { Defaults } from '../../src/shared/limits.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../src/shared/metrics.js';
 import { DEFAULT_SESSION_TTL_DAYS, SESSION_OWNER_INDEX } from '../../src/shared/sessions.js';
-import { guardrailArn, modelResourceArns } from '../config/bedrock-models.js';
+import { guardrailArn, guardrailProfileArns, modelResourceArns } from '../config/bedrock-models.js';
 import { BundledFunction } from './bundled-function.js';
 
 const DEFAULT_ENTRY = fileURLToPath(new URL('../../functions/invocations/handler.ts', import.meta.url));
@@ -44,6 +44,12 @@ export interface BedrockAccess {
   readonly guardrailId: string;
   /** `DRAFT` or a published version number. */
   readonly guardrailVersion: string;
+  /**
+   * The guardrail's cross-region profile (`us.guardrail.v1:0`), if it uses one: the guardrail may
+   * then run in any region of the profile's geography, and each needs ApplyGuardrail on the profile.
+   * @default - none
+   */
+  readonly guardrailProfile?: string;
 }
 
 /** The Pinecone index; the API key stays in Secrets Manager and is read at runtime. */
@@ -66,6 +72,12 @@ export interface InvocationsFunctionProps {
    * @default - no usage table: no quota counters
    */
   readonly usageTable?: dynamodb.ITable;
+  /**
+   * Token records (hashes): the function may read single items (GetItem), to check the admin token
+   * of `GET /health?deep=true`, which has no authorizer in front of it.
+   * @default - no token table: the deep check accepts only principals in the request context
+   */
+  readonly tokenTable?: dynamodb.ITable;
   /**
    * Per-principal quotas the handler enforces with the usage table (0 means unlimited).
    * @default - the handler's defaults (unlimited)
@@ -107,6 +119,16 @@ export interface InvocationsFunctionProps {
    * @default Duration.millis(Defaults.requestTimeoutMs) (25 s)
    */
   readonly requestTimeout?: Duration;
+  /**
+   * A streamed answer's budget until it opens (`RAG_STREAM_FIRST_BYTE_MS`).
+   * @default - the request timeout
+   */
+  readonly streamFirstByte?: Duration;
+  /**
+   * A streamed answer's budget to its last byte (`RAG_STREAM_TIMEOUT_MS`); must end before `timeout`.
+   * @default - the request timeout
+   */
+  readonly streamTimeout?: Duration;
   /**
    * Retention of the function's log group.
    * @default logs.RetentionDays.ONE_MONTH
@@ -158,9 +180,20 @@ export class InvocationsFunction extends Construct {
     const memorySize = props.memorySize ?? 1024;
     const timeout = props.timeout ?? Duration.seconds(30);
     const requestTimeout = props.requestTimeout ?? Duration.millis(Defaults.requestTimeoutMs);
+    const streamTimeout = props.streamTimeout ?? requestTimeout;
+    const streamFirstByte = props.streamFirstByte ?? requestTimeout;
     const sessionTtl = props.sessionTtl ?? Duration.days(DEFAULT_SESSION_TTL_DAYS);
     const endpointName = props.endpointName ?? Defaults.endpointName;
     validate({ memorySize, timeout, requestTimeout, sessionTtl, endpointName });
+    if (
+      streamTimeout.toMilliseconds() >= timeout.toMilliseconds() ||
+      streamFirstByte.toMilliseconds() > streamTimeout.toMilliseconds()
+    ) {
+      throw new Error(
+        `streamFirstByte (${streamFirstByte.toMilliseconds()} ms) must be at most streamTimeout ` +
+          `(${streamTimeout.toMilliseconds()} ms), which must be shorter than timeout (${timeout.toMilliseconds()} ms)`,
+      );
+    }
     if ((props.bedrock === undefined) !== (props.pinecone === undefined)) {
       throw new Error(
         'bedrock and pinecone go together: the cloud backend needs both, the local one neither',
@@ -180,6 +213,9 @@ export class InvocationsFunction extends Construct {
         ...props.environment,
         [EnvVar.endpointName]: endpointName,
         ...(props.version !== undefined && { [EnvVar.version]: props.version }),
+        ...(props.tokenTable && { [EnvVar.tokenTable]: props.tokenTable.tableName }),
+        [EnvVar.streamFirstByteMs]: String(streamFirstByte.toMilliseconds()),
+        [EnvVar.streamTimeoutMs]: String(streamTimeout.toMilliseconds()),
         ...pipelineEnvironment({ ...props, sessionTtl, requestTimeout }),
       },
     });
@@ -204,6 +240,7 @@ export class InvocationsFunction extends Construct {
     );
     // Counters are kept with atomic UpdateItem ADDs only; nothing reads or deletes them.
     props.usageTable?.grant(this.role, 'dynamodb:UpdateItem');
+    props.tokenTable?.grant(this.role, 'dynamodb:GetItem');
     if (props.bedrock) grantBedrockAccess(this.role, props.bedrock);
     props.pinecone?.apiKeySecret.grantRead(this.role);
   }
@@ -244,7 +281,12 @@ export function grantBedrockAccess(
     new iam.PolicyStatement({
       sid: 'ApplyGuardrail',
       actions: ['bedrock:ApplyGuardrail'],
-      resources: [guardrailArn(bedrock.guardrailId, context)],
+      resources: [
+        guardrailArn(bedrock.guardrailId, context),
+        ...(bedrock.guardrailProfile === undefined
+          ? []
+          : guardrailProfileArns(bedrock.guardrailProfile, context)),
+      ],
     }),
   );
 }

@@ -22,6 +22,10 @@ export interface ProvisionedScalingProps {
  * current version behind an alias with provisioned concurrency, which Application Auto Scaling
  * moves between min and max by tracking `LambdaProvisionedConcurrencyUtilization`. Callers must
  * invoke the alias: provisioned concurrency does nothing for `$LATEST`.
+ *
+ * The alias itself sets no provisioned concurrency: registering the scalable target raises it to
+ * min, and from then on only scaling changes it. A value on the alias would be written again by
+ * every deployment that touches the alias, undoing what scaling had raised it to under load.
  */
 export class ProvisionedScaling extends Construct {
   readonly alias: lambda.Alias;
@@ -44,8 +48,6 @@ export class ProvisionedScaling extends Construct {
     this.alias = new lambda.Alias(this, 'Alias', {
       aliasName: props.aliasName ?? 'live',
       version: props.function.currentVersion,
-      // Deploys start at min; scaling raises it from there. Without it, a fresh stack starts cold.
-      provisionedConcurrentExecutions: props.minCapacity,
       description: 'The version API Gateway serves; CodeDeploy shifts it to new versions',
     });
     this.alias

@@ -88,8 +88,8 @@ export interface RagApiProps {
  * The REST API of DESIGN 1 and 3: regional, the routes of `API_ROUTES` proxied with response
  * streaming to one function, a TOKEN authorizer on the authorized routes, Databricks-shaped gateway
  * responses, stage throttling, JSON access logs in a log group, X-Ray tracing. No account-wide
- * CloudWatch role (`cloudWatchRole: false`): that role is shared by every API of the account and
- * region and does not belong to one application's stack.
+ * CloudWatch role here (`cloudWatchRole: false`): that role is shared by every API of the account
+ * and region, so the app's account stack (lib/stacks/account-stack.ts) owns it.
  */
 export class RagApi extends Construct {
   readonly api: apigw.RestApi;
@@ -186,9 +186,8 @@ export class RagApi extends Construct {
       {
         id: 'AwsSolutions::AwsSolutions-APIG6',
         reason:
-          'Per-request JSON access logs are on (APIG1). Execution logging needs the account-wide API Gateway ' +
-          'CloudWatch role, which this app deliberately does not manage (cloudWatchRole: false), and at INFO it ' +
-          'would log request bodies, i.e. user prompts.',
+          'Per-request JSON access logs are on (APIG1). Execution logging stays off: at INFO it would log ' +
+          'request bodies, i.e. user prompts, and the handler logs one structured line per request itself.',
       },
     );
   }

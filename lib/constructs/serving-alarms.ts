@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,28 +7,29 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { MetricName } from '../../src/shared/metrics.js';
 import { serverErrorRate, servingMetric } from './serving-metrics.js';
+import type { AlarmsConfig } from '../config/stages.js';
 
-/** Thresholds and evaluation of the serving alarms (the stage config's `alarms`). */
-export interface ServingAlarmThresholds {
-  /** Percentage of requests answered 5xx. */
-  readonly serverErrorRatePercent: number;
-  /** p99 of the handler's RequestLatency, in ms. */
-  readonly p99LatencyMs: number;
-  /** Guardrail interventions per period. */
-  readonly guardrailInterventions: number;
-  /** Throttled requests per period (the handler's quota 429s, and Lambda throttles, alarmed apart). */
-  readonly throttles: number;
-  /** Invocations function errors per period. */
-  readonly functionErrors: number;
-  /** Authorizer function errors per period. */
-  readonly authorizerErrors: number;
-}
+/**
+ * The thresholds of the serving alarms: the stage config's `alarms`, where each is documented,
+ * without the subscribers and the evaluation window (given to the construct on their own).
+ */
+export type ServingAlarmThresholds = Omit<
+  AlarmsConfig,
+  'emailSubscribers' | 'periodMinutes' | 'evaluationPeriods' | 'datapointsToAlarm'
+>;
 
 export interface ServingAlarmsProps {
   /** Every alarm's ALARM and OK actions go to this topic. */
   readonly topic: sns.ITopic;
   readonly invocationsFunction: lambda.IFunction;
   readonly authorizerFunction: lambda.IFunction;
+  /** The API stage, for the gateway's own 5xx, 4xx and latency. */
+  readonly apiStage: apigw.Stage;
+  /**
+   * The alias with provisioned concurrency, when the stage has one: its spillover is alarmed.
+   * @default - no provisioned concurrency, no spillover alarm
+   */
+  readonly provisionedAlias?: lambda.Alias;
   readonly thresholds: ServingAlarmThresholds;
   /** Prefix of the alarm names, e.g. `rag-serving-prod`. */
   readonly alarmNamePrefix: string;
@@ -44,8 +46,11 @@ export interface ServingAlarmsProps {
 /**
  * The stage's alarms (DESIGN 5). Handler metrics come from the shared names of
  * `src/shared/metrics.ts`; the Lambda metrics cover what the handler cannot report about itself
- * (throttled before it ran, crashed, timed out). Missing data is not breaching: a stage without
- * traffic is not in alarm. (The ingestion job's DLQ-depth alarm joins when that job exists.)
+ * (throttled before it ran, crashed, timed out); the gateway's metrics what never reached the
+ * function (authorizer and firewall refusals, integration failures, cold starts). Missing data is
+ * not breaching: a stage without traffic is not in alarm (a release is checked before it takes
+ * traffic by the pre-traffic readiness hook instead). (The ingestion job's DLQ-depth alarm joins
+ * when that job exists.)
  */
 export class ServingAlarms extends Construct {
   readonly serverErrorRate: cloudwatch.Alarm;
@@ -55,6 +60,12 @@ export class ServingAlarms extends Construct {
   readonly functionThrottles: cloudwatch.Alarm;
   readonly functionErrors: cloudwatch.Alarm;
   readonly authorizerErrors: cloudwatch.Alarm;
+  readonly streamFirstByte: cloudwatch.Alarm;
+  readonly backendMisconfigured: cloudwatch.Alarm;
+  readonly gatewayServerErrorRate: cloudwatch.Alarm;
+  readonly gatewayClientErrorRate: cloudwatch.Alarm;
+  readonly gatewayLatency: cloudwatch.Alarm;
+  readonly provisionedSpillover?: cloudwatch.Alarm;
   /** Every alarm above. */
   readonly all: readonly cloudwatch.Alarm[];
   /** The alarms that tell a bad release apart: a canary deployment rolls back when one fires. */
@@ -156,6 +167,82 @@ export class ServingAlarms extends Construct {
         'answers 401 by throwing), so this means a broken token store or someone guessing tokens.',
     );
 
+    this.streamFirstByte = alarm(
+      'StreamFirstByte',
+      'stream-first-byte',
+      servingMetric(MetricName.streamTimeToFirstByte, { statistic: 'p99', period, service }),
+      t.streamFirstByteP99Ms,
+      above,
+      `p99 time to the first byte of streamed answers above ${t.streamFirstByteP99Ms} ms: history, retrieval or ` +
+        "the model's first token is slow.",
+    );
+    this.backendMisconfigured = alarm(
+      'BackendMisconfigured',
+      'backend-misconfigured',
+      servingMetric(MetricName.backendMisconfigured, { statistic: 'Sum', period, service }),
+      t.backendMisconfigured,
+      atLeast,
+      'Requests failed with 500 BACKEND_MISCONFIGURED: a backend refused access or lacks a model, index, table or ' +
+        'secret. Not an outage; retries do not help. The log line names the backend and the fix; ' +
+        'GET /health?deep=true (admin token) checks every backend.',
+    );
+    const gatewayRate = (id: string, errors: cloudwatch.IMetric, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: `${id} / requests * 100`,
+        usingMetrics: { [id]: errors, requests: props.apiStage.metricCount({ statistic: 'Sum', period }) },
+        label,
+        period,
+      });
+    this.gatewayServerErrorRate = alarm(
+      'GatewayServerErrorRate',
+      'gateway-5xx-rate',
+      gatewayRate(
+        'errors',
+        props.apiStage.metricServerError({ statistic: 'Sum', period }),
+        'Gateway 5xx (%)',
+      ),
+      t.gatewayServerErrorRatePercent,
+      above,
+      `API Gateway answered 5xx to more than ${t.gatewayServerErrorRatePercent} % of requests: the handler's 5xx ` +
+        'plus what the function never answered (integration timeouts, crashes, authorizer failures).',
+    );
+    this.gatewayClientErrorRate = alarm(
+      'GatewayClientErrorRate',
+      'gateway-4xx-rate',
+      gatewayRate(
+        'rejected',
+        props.apiStage.metricClientError({ statistic: 'Sum', period }),
+        'Gateway 4xx (%)',
+      ),
+      t.gatewayClientErrorRatePercent,
+      above,
+      `API Gateway answered 4xx to more than ${t.gatewayClientErrorRatePercent} % of requests: a spike means the ` +
+        'authorizer or token store refuses good tokens, the firewall blocks normal traffic, or a client broke.',
+    );
+    this.gatewayLatency = alarm(
+      'GatewayLatency',
+      'gateway-p99-latency',
+      props.apiStage.metricLatency({ statistic: 'p99', period }),
+      t.gatewayP99LatencyMs,
+      above,
+      `API Gateway's p99 latency above ${t.gatewayP99LatencyMs} ms: includes the authorizer and cold starts, which ` +
+        "the handler's own latency cannot see.",
+    );
+    if (props.provisionedAlias) {
+      this.provisionedSpillover = alarm(
+        'ProvisionedSpillover',
+        'provisioned-spillover',
+        props.provisionedAlias.metric('ProvisionedConcurrencySpilloverInvocations', {
+          statistic: 'Sum',
+          period,
+        }),
+        t.provisionedSpillover,
+        atLeast,
+        `${t.provisionedSpillover} or more invocations in a period found every provisioned environment busy and ran ` +
+          'on demand (cold): raise invocations.provisionedConcurrency.min, or let scaling react sooner.',
+      );
+    }
+
     this.all = [
       this.serverErrorRate,
       this.p99Latency,
@@ -164,7 +251,19 @@ export class ServingAlarms extends Construct {
       this.functionThrottles,
       this.functionErrors,
       this.authorizerErrors,
+      this.streamFirstByte,
+      this.backendMisconfigured,
+      this.gatewayServerErrorRate,
+      this.gatewayClientErrorRate,
+      this.gatewayLatency,
+      ...(this.provisionedSpillover ? [this.provisionedSpillover] : []),
     ];
-    this.deploymentAlarms = [this.serverErrorRate, this.p99Latency, this.functionErrors];
+    // A release that breaks answers or its backends' setup rolls back.
+    this.deploymentAlarms = [
+      this.serverErrorRate,
+      this.p99Latency,
+      this.functionErrors,
+      this.backendMisconfigured,
+    ];
   }
 }

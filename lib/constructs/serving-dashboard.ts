@@ -61,6 +61,7 @@ export class ServingDashboard extends Construct {
           metric(MetricName.requests, 'Sum', 'requests'),
           metric(MetricName.clientErrors, 'Sum', '4xx (caller errors)'),
           metric(MetricName.serverErrors, 'Sum', '5xx (our errors)'),
+          metric(MetricName.backendMisconfigured, 'Sum', '500 backend misconfigured'),
         ],
         width: wide,
       }),
@@ -72,7 +73,11 @@ export class ServingDashboard extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Latency (ms)',
-        left: ['p50', 'p90', 'p99'].map((p) => metric(MetricName.requestLatency, p, p)),
+        left: [
+          ...['p50', 'p90', 'p99'].map((p) => metric(MetricName.requestLatency, p, `buffered ${p}`)),
+          ...['p50', 'p99'].map((p) => metric(MetricName.streamTimeToFirstByte, p, `stream first byte ${p}`)),
+          metric(MetricName.streamDuration, 'p90', 'stream to last byte p90'),
+        ],
         width: wide,
       }),
     );

@@ -1,5 +1,4 @@
-import { serviceNameFor } from '../../src/shared/metrics.js';
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
@@ -12,12 +11,16 @@ import { AlarmTopic } from '../constructs/alarm-topic.js';
 import { AskRagFunction } from '../constructs/ask-rag-function.js';
 import { AuthorizerFunction } from '../constructs/authorizer-function.js';
 import { CanaryDeployment } from '../constructs/canary-deployment.js';
+import { PreTrafficHook } from '../constructs/pre-traffic-hook.js';
 import { InvocationsFunction } from '../constructs/invocations-function.js';
 import { ProvisionedScaling } from '../constructs/provisioned-scaling.js';
 import { RagApi } from '../constructs/rag-api.js';
 import { RequestFirewall } from '../constructs/request-firewall.js';
 import { ServingAlarms } from '../constructs/serving-alarms.js';
 import { ServingDashboard } from '../constructs/serving-dashboard.js';
+import { ServingGuardrail } from '../constructs/serving-guardrail.js';
+import { serviceNameFor } from '../../src/shared/metrics.js';
+import { StackOutput, stackNamePrefix } from '../../src/shared/stack-outputs.js';
 
 export interface ServingStackProps extends StackProps {
   readonly config: StageConfig;
@@ -48,6 +51,8 @@ export class ServingStack extends Stack {
   readonly servingTarget: lambda.IFunction;
   readonly scaling?: ProvisionedScaling;
   readonly canary?: CanaryDeployment;
+  /** Checks a new version's backends before the canary sends it traffic (stages with an alias). */
+  readonly preTrafficHook?: PreTrafficHook;
   readonly api: RagApi;
   readonly firewall?: RequestFirewall;
   readonly alarmTopic: AlarmTopic;
@@ -55,22 +60,38 @@ export class ServingStack extends Stack {
   readonly dashboard: ServingDashboard;
   /** `ask_rag` for Redshift; absent when the stage turns it off (`sqlFunction.enabled: false`). */
   readonly askRag?: AskRagFunction;
+  /** The guardrail the stack created from the stage's policies; absent with an existing guardrail. */
+  readonly guardrail?: ServingGuardrail;
 
   constructor(scope: Construct, id: string, props: ServingStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const name = `rag-serving-${config.stage}`;
+    const name = stackNamePrefix(config.stage);
     const serviceName = serviceNameFor(config.stage);
     // Logs and the alarm key follow the data: kept where tables are kept, gone with a dev stage.
     const removalPolicy =
       config.tables.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
+    if (config.guardrail.create) {
+      this.guardrail = new ServingGuardrail(this, 'Guardrail', {
+        guardrailName: name,
+        description: `rag-serving ${config.stage}: questions and answers of endpoint '${config.endpointName}'`,
+        policies: config.guardrail.create,
+        crossRegionProfile: config.guardrail.crossRegionProfile,
+      });
+    }
+    // The stage config guarantees exactly one of create and existing.
+    const guardrail = this.guardrail
+      ? { id: this.guardrail.guardrailId, version: this.guardrail.guardrailVersion }
+      : config.guardrail.existing!;
+
     const bedrock = {
       embeddingModelId: config.models.embeddingModelId,
       generationModelId: config.models.generationModelId,
       condenseModelId: config.models.condenseModelId,
-      guardrailId: config.guardrail.id,
-      guardrailVersion: config.guardrail.version,
+      guardrailId: guardrail.id,
+      guardrailVersion: guardrail.version,
+      guardrailProfile: config.guardrail.crossRegionProfile,
     };
     const pinecone = {
       indexName: config.pinecone.indexName,
@@ -89,11 +110,14 @@ export class ServingStack extends Stack {
     };
     this.invocations = new InvocationsFunction(this, 'Invocations', {
       ...pipelineAccess,
+      tokenTable: props.tokenTable,
       endpointName: config.endpointName,
       sessionTtl: Duration.days(config.sessions.ttlDays),
       memorySize: config.invocations.memorySizeMb,
       timeout: Duration.seconds(config.invocations.timeoutSeconds),
       requestTimeout: Duration.millis(config.invocations.requestTimeoutMs),
+      streamFirstByte: Duration.millis(config.invocations.streaming.firstByteMs),
+      streamTimeout: Duration.millis(config.invocations.streaming.totalMs),
       logRetention: config.logRetentionDays,
       logRemovalPolicy: removalPolicy,
       version: props.version,
@@ -165,6 +189,8 @@ export class ServingStack extends Stack {
       topic: this.alarmTopic.topic,
       invocationsFunction: this.invocations.function,
       authorizerFunction: this.authorizer.function,
+      apiStage: this.api.api.deploymentStage,
+      ...(this.scaling && { provisionedAlias: this.scaling.alias }),
       thresholds: config.alarms,
       alarmNamePrefix: name,
       serviceName,
@@ -173,10 +199,22 @@ export class ServingStack extends Stack {
       datapointsToAlarm: config.alarms.datapointsToAlarm,
     });
     if (this.scaling) {
+      this.preTrafficHook = new PreTrafficHook(this, 'PreTrafficHook', {
+        target: this.invocations.function.currentVersion,
+        logRetention: config.logRetentionDays,
+        logRemovalPolicy: removalPolicy,
+      });
       this.canary = new CanaryDeployment(this, 'Canary', {
         alias: this.scaling.alias,
         deploymentConfig: codedeploy.LambdaDeploymentConfig[config.invocations.deployment ?? 'ALL_AT_ONCE'],
         rollbackAlarms: this.alarms.deploymentAlarms,
+        preTrafficHook: this.preTrafficHook.function,
+      });
+      Validations.of(this.canary).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.preTrafficHook.function.node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason:
+          "CodeDeploy's role may invoke the pre-traffic hook function; the grant covers the function's versions " +
+          '(`:*`) because CodeDeploy invokes whichever version is current. Nothing else is invoked.',
       });
       Validations.of(this.canary).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
@@ -197,7 +235,11 @@ export class ServingStack extends Stack {
       period: Duration.minutes(Math.max(config.alarms.periodMinutes, 5)),
     });
 
-    for (const role of [this.invocations.role, this.authorizer.role]) {
+    for (const role of [
+      this.invocations.role,
+      this.authorizer.role,
+      ...(this.preTrafficHook ? [this.preTrafficHook.role] : []),
+    ]) {
       Validations.of(role).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
         reason:
@@ -206,26 +248,6 @@ export class ServingStack extends Stack {
       });
     }
 
-    new CfnOutput(this, 'ApiUrl', {
-      description: 'Base URL (DATABRICKS_HOST / RAG_URL)',
-      value: this.api.url,
-    });
-    new CfnOutput(this, 'InvocationsUrl', {
-      description: 'The Databricks Model Serving invocations URL of the endpoint',
-      value: `${this.api.url}serving-endpoints/${config.endpointName}/invocations`,
-    });
-    new CfnOutput(this, 'EndpointName', {
-      description: 'Endpoint name for serving_endpoints.query(name=...)',
-      value: config.endpointName,
-    });
-    new CfnOutput(this, 'AlarmTopicArn', {
-      description: 'SNS topic of the stage alarms; subscribe with aws sns subscribe',
-      value: this.alarmTopic.topic.topicArn,
-    });
-    new CfnOutput(this, 'DashboardName', {
-      description: 'CloudWatch dashboard of the stage',
-      value: name,
-    });
     if (config.sqlFunction?.enabled !== false) {
       this.askRag = new AskRagFunction(this, 'AskRag', {
         ...pipelineAccess,
@@ -245,11 +267,41 @@ export class ServingStack extends Stack {
         value: this.askRag.function.functionName,
       });
     }
+    const output = (key: string, value: string, description: string) =>
+      new CfnOutput(this, key, { key, value, description });
+    output(StackOutput.apiUrl, this.api.url, 'Base URL (DATABRICKS_HOST / RAG_URL)');
+    output(
+      StackOutput.invocationsUrl,
+      `${this.api.url}serving-endpoints/${config.endpointName}/invocations`,
+      'The Databricks Model Serving invocations URL of the endpoint',
+    );
+    output(
+      StackOutput.endpointName,
+      config.endpointName,
+      'Endpoint name for serving_endpoints.query(name=...)',
+    );
+    output(
+      StackOutput.alarmTopicArn,
+      this.alarmTopic.topic.topicArn,
+      'SNS topic of the stage alarms; subscribe with aws sns subscribe',
+    );
+    output(StackOutput.dashboardName, name, 'CloudWatch dashboard of the stage');
+    output(
+      StackOutput.dashboardUrl,
+      `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${name}`,
+      'CloudWatch dashboard of the stage, in the console',
+    );
+    output(
+      StackOutput.servingFunctionArn,
+      this.servingTarget.functionArn,
+      'What API Gateway invokes (prod: the live alias); the readiness check invokes it directly',
+    );
     if (this.api.domain) {
-      new CfnOutput(this, 'CustomDomainTarget', {
-        description: 'Point a CNAME (or Route 53 alias) for the custom domain here',
-        value: this.api.domain.domainNameAliasDomainName,
-      });
+      output(
+        StackOutput.customDomainTarget,
+        this.api.domain.domainNameAliasDomainName,
+        'Point a CNAME (or Route 53 alias) for the custom domain here',
+      );
     }
   }
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -7,6 +7,7 @@ import type { StageConfig } from '../config/stages.js';
 import { SessionTable } from '../constructs/session-table.js';
 import { TokenTable } from '../constructs/token-table.js';
 import { UsageTable } from '../constructs/usage-table.js';
+import { StackOutput } from '../../src/shared/stack-outputs.js';
 
 export interface StatefulStackProps extends StackProps {
   readonly config: StageConfig;
@@ -47,6 +48,18 @@ export class StatefulStack extends Stack {
       'PineconeApiKey',
       config.pinecone.apiKeySecretName,
     );
+
+    // Stable names the token CLI and CI find the tables by (the table names themselves are generated).
+    new CfnOutput(this, StackOutput.tokenTable, {
+      key: StackOutput.tokenTable,
+      value: this.tokens.table.tableName,
+      description: 'Token hashes: npm run tokens -- create --stage <stage> writes here',
+    });
+    new CfnOutput(this, StackOutput.sessionTable, {
+      key: StackOutput.sessionTable,
+      value: this.sessions.table.tableName,
+      description: 'Conversation turns, one item per turn',
+    });
 
     if (!config.tables.pointInTimeRecovery) {
       acknowledgeNoBackups(

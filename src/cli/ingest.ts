@@ -2,7 +2,6 @@ import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { openLocalRetrieval } from '../adapters/local/open-local-retrieval.js';
 import { CorruptIndexFileError } from '../adapters/local/local-index.js';
 import {
   IngestDirectoryNotFoundError,
@@ -11,13 +10,16 @@ import {
 } from '../ingest/ingest-folder.js';
 import type { IngestPhase, IngestProgress, IngestSummary } from '../ingest/ingest-folder.js';
 import { EnvVar } from '../shared/env.js';
+import { ingestTarget } from './ingest-target.js';
 
 /**
  * `npm run ingest -- <dir> [--source <name>] [--namespace <ns>] [--data-dir <path>]`
  *
  * Indexes a folder into the local index while a server may be running: it never opens
  * the session store (embedded DynamoDB allows one process per data path), and the index
- * is replaced atomically, which the server notices on its next query.
+ * is replaced atomically, which the server notices on its next query. With the environment of a
+ * deployed stage (`RAG_EMBEDDER=bedrock RAG_INDEX=pinecone ...`, see ingest-target.ts) it embeds
+ * with Bedrock and upserts into the stage's Pinecone index instead.
  */
 
 interface IngestCommandOptions {
@@ -48,9 +50,8 @@ export async function runIngestCommand(argv: readonly string[]): Promise<number>
   const progress = progressReporter();
   const started = performance.now();
   try {
-    const { embedder, index } = await openLocalRetrieval(dataDir);
-    // One rewrite of the index file for the whole run instead of one per batch.
-    const summary = await index.batch(() =>
+    const { embedder, index, run } = await ingestTarget(dataDir, process.env);
+    const summary = await run(() =>
       ingestFolder({
         dir,
         source,

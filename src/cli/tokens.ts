@@ -15,7 +15,8 @@ import { parseDuration } from './duration.js';
  * `npm run tokens -- revoke <tokenId>`
  *
  * Manages bearer tokens in the store the server uses: the token file under the data directory
- * locally (safe while the server runs), the DynamoDB table when `TOKEN_TABLE_NAME` is set.
+ * locally (safe while the server runs), the DynamoDB table when `TOKEN_TABLE_NAME` is set, or
+ * with `--stage <name>` the token table of that deployed stage, found from its stack outputs.
  * A new token is printed once, alone on stdout so scripts can capture it; only its salted hash
  * is stored, and `list` never shows a token or a hash.
  */
@@ -100,15 +101,28 @@ export async function runTokensCommand(argv: readonly string[], io: TokensComman
     .name('tokens')
     .description('Create, list and revoke bearer tokens (stored as salted hashes only).')
     .option('--data-dir <path>', `local state folder (default: $${EnvVar.dataDir} or .rag)`)
+    .option(
+      '--stage <name>',
+      "a deployed stage: its token table, from the stack outputs (AWS credentials and the stage's region)",
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.out(text.trimEnd()),
       writeErr: (text) => io.err(text.trimEnd()),
     })
     .showHelpAfterError();
-  const storeOf = (): TokenStore => {
+  const storeOf = async (): Promise<TokenStore> => {
     if (io.store) return io.store;
-    const dataDir = program.opts<{ dataDir?: string }>().dataDir;
+    const { dataDir, stage } = program.opts<{ dataDir?: string; stage?: string }>();
+    if (stage !== undefined) {
+      const [{ stageOutput }, { StackOutput }] = await Promise.all([
+        import('../deploy/stage-outputs.js'),
+        import('../shared/stack-outputs.js'),
+      ]);
+      const tableName = await stageOutput(stage, StackOutput.tokenTable);
+      io.err(`Stage ${stage}: token table ${tableName}.`);
+      return tokenStoreFromEnvironment({ ...env, [EnvVar.tokenTable]: tableName });
+    }
     return tokenStoreFromEnvironment(dataDir === undefined ? env : { ...env, [EnvVar.dataDir]: dataDir });
   };
 
@@ -132,7 +146,7 @@ export async function runTokensCommand(argv: readonly string[], io: TokensComman
         namespace?: string;
         comment?: string;
       }) => {
-        const { token, record } = await issueToken(storeOf(), clock, {
+        const { token, record } = await issueToken(await storeOf(), clock, {
           principal: options.principal,
           scopes: options.scopes,
           ...(options.expiresIn !== undefined && { lifetimeMs: options.expiresIn }),
@@ -154,7 +168,7 @@ export async function runTokensCommand(argv: readonly string[], io: TokensComman
     .option('--json', 'one JSON array instead of a table')
     .action(async (options: { json?: boolean }) => {
       const now = clock.now();
-      const views = (await storeOf().list()).map((record) => publicView(record, now));
+      const views = (await (await storeOf()).list()).map((record) => publicView(record, now));
       if (options.json) {
         io.out(JSON.stringify(views, null, 2));
         return;
@@ -181,7 +195,7 @@ export async function runTokensCommand(argv: readonly string[], io: TokensComman
     .description('revoke a token by its id (as shown by list); it stops working within the cache time')
     .argument('<tokenId>', 'the token id')
     .action(async (tokenId: string) => {
-      if (await storeOf().revoke(tokenId)) {
+      if (await (await storeOf()).revoke(tokenId)) {
         io.err(`Revoked token ${tokenId}.`);
         return;
       }

@@ -27,6 +27,18 @@ const positiveInt = (fallback: number) =>
     ),
   );
 
+const optionalPositiveInt = z.optional(
+  z.pipe(
+    z.string(),
+    z.pipe(
+      z.transform(Number),
+      z
+        .int({ error: 'must be a positive integer' })
+        .check(z.positive({ error: 'must be a positive integer' })),
+    ),
+  ),
+);
+
 const nonEmpty = z.string().check(z.minLength(1, { error: 'must not be empty' }));
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `must be one of: ${values.join(', ')}` });
@@ -53,6 +65,8 @@ const envSchema = z.object({
   [EnvVar.dynamodbEndpoint]: z.optional(z.url({ error: 'must be a URL such as http://127.0.0.1:8000' })),
   [EnvVar.guardrailDenyList]: z.optional(z.string()),
   [EnvVar.requestTimeoutMs]: positiveInt(Defaults.requestTimeoutMs),
+  [EnvVar.streamFirstByteMs]: optionalPositiveInt,
+  [EnvVar.streamTimeoutMs]: optionalPositiveInt,
   [EnvVar.batchConcurrency]: positiveInt(Defaults.batchConcurrency),
   [EnvVar.version]: z._default(z.string(), SERVICE_VERSION),
   [EnvVar.embedder]: z.optional(oneOf(['local', 'bedrock', 'openai-compatible'])),
@@ -63,17 +77,7 @@ const envSchema = z.object({
   [EnvVar.bedrockEndpoint]: z.optional(z.url({ error: 'must be a URL such as http://127.0.0.1:4010' })),
   [EnvVar.bedrockRegion]: z.optional(nonEmpty),
   [EnvVar.embeddingModelId]: z._default(nonEmpty, 'amazon.titan-embed-text-v2:0'),
-  [EnvVar.embeddingDimensions]: z.optional(
-    z.pipe(
-      z.string(),
-      z.pipe(
-        z.transform(Number),
-        z
-          .int({ error: 'must be a positive integer' })
-          .check(z.positive({ error: 'must be a positive integer' })),
-      ),
-    ),
-  ),
+  [EnvVar.embeddingDimensions]: optionalPositiveInt,
   [EnvVar.generationModelId]: z.optional(nonEmpty),
   [EnvVar.condenseModelId]: z.optional(nonEmpty),
   [EnvVar.guardrailId]: z.optional(nonEmpty),
@@ -106,6 +110,10 @@ export interface ServingConfig {
   readonly dynamodbEndpoint?: string;
   readonly guardrailDenyList?: string;
   readonly requestTimeoutMs: number;
+  /** A streamed answer's budget until it opens. */
+  readonly streamFirstByteMs: number;
+  /** A streamed answer's budget to its last byte (API Gateway allows a stream up to 15 minutes). */
+  readonly streamTimeoutMs: number;
   readonly batchConcurrency: number;
   readonly version: string;
   /** Which adapter serves each port, with its settings. */
@@ -123,6 +131,16 @@ export function loadServingConfig(env: NodeJS.ProcessEnv): ServingConfig {
     throw invalidVariable(variable, shown, issue?.message ?? 'invalid value');
   }
   const e = parsed.data;
+  const streamTimeoutMs = e[EnvVar.streamTimeoutMs] ?? e[EnvVar.requestTimeoutMs];
+  const streamFirstByteMs =
+    e[EnvVar.streamFirstByteMs] ?? Math.min(e[EnvVar.requestTimeoutMs], streamTimeoutMs);
+  if (streamFirstByteMs > streamTimeoutMs) {
+    throw invalidVariable(
+      EnvVar.streamFirstByteMs,
+      String(streamFirstByteMs),
+      `must be at most ${EnvVar.streamTimeoutMs} (${streamTimeoutMs})`,
+    );
+  }
   return {
     endpointName: e[EnvVar.endpointName],
     backend: e[EnvVar.backend],
@@ -132,6 +150,8 @@ export function loadServingConfig(env: NodeJS.ProcessEnv): ServingConfig {
     ...(e[EnvVar.dynamodbEndpoint] !== undefined && { dynamodbEndpoint: e[EnvVar.dynamodbEndpoint] }),
     ...(e[EnvVar.guardrailDenyList] !== undefined && { guardrailDenyList: e[EnvVar.guardrailDenyList] }),
     requestTimeoutMs: e[EnvVar.requestTimeoutMs],
+    streamFirstByteMs,
+    streamTimeoutMs,
     batchConcurrency: e[EnvVar.batchConcurrency],
     version: e[EnvVar.version],
     backends: resolveBackends(e),

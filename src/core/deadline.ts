@@ -51,9 +51,18 @@ export class RequestDeadline {
     return this.controller.signal;
   }
 
-  /** Settles with `work`, or rejects with DeadlineExceededError as soon as the budget runs out. */
-  async run<T>(work: Promise<T>): Promise<T> {
+  /**
+   * Settles with `work`, or rejects with DeadlineExceededError as soon as the budget runs out, or
+   * `withinMs` (a shorter budget for this step, such as a stream's time to its first byte).
+   */
+  async run<T>(work: Promise<T>, withinMs?: number): Promise<T> {
     work.catch(() => undefined);
+    const step =
+      withinMs === undefined || withinMs >= this.budgetMs
+        ? undefined
+        : setTimeout(() => {
+            if (!this.controller.signal.aborted) this.controller.abort(new DeadlineExceededError(withinMs));
+          }, withinMs);
     const signal = this.controller.signal;
     const expired = new Promise<never>((_, reject) => {
       if (signal.aborted) reject(signal.reason as Error);
@@ -64,6 +73,8 @@ export class RequestDeadline {
       return await Promise.race([work, expired]);
     } catch (error) {
       throw this.explain(error);
+    } finally {
+      clearTimeout(step);
     }
   }
 

@@ -10,7 +10,9 @@ export type DatabricksErrorCode =
   | 'REQUEST_LIMIT_EXCEEDED'
   | 'TEMPORARILY_UNAVAILABLE'
   | 'DEADLINE_EXCEEDED'
-  | 'INTERNAL_ERROR';
+  | 'INTERNAL_ERROR'
+  /** A 500 of our own (Databricks SDKs raise it by its status, as InternalError): a backend is misconfigured. */
+  | 'BACKEND_MISCONFIGURED';
 
 export interface ServingErrorOptions {
   readonly cause?: unknown;
@@ -98,10 +100,33 @@ export class RequestLimitError extends ServingError {
   }
 }
 
-/** A backend is down or throttling past our retries; the caller may retry later. */
-export class BackendUnavailableError extends ServingError {
-  constructor(backend: string, options: ServingErrorOptions = {}) {
-    super(`${backend} is temporarily unavailable; retry later.`, 'TEMPORARILY_UNAVAILABLE', 503, {
+/** The backends a request depends on, as messages and metrics name them. */
+export type BackendName = 'Bedrock' | 'Pinecone' | 'DynamoDB' | 'Secrets Manager' | 'The model server';
+
+/**
+ * A backend call failed, classified once at the adapter boundary by the error's type and status
+ * (never its message text). `isRetryable` is what retry logic, the wire mapping and the metrics
+ * read: a retryable failure is an outage (503 with Retry-After), any other a misconfiguration
+ * (500 BACKEND_MISCONFIGURED, no Retry-After, its own metric and alarm).
+ */
+export abstract class BackendError extends ServingError {
+  abstract readonly isRetryable: boolean;
+  constructor(
+    readonly backend: BackendName,
+    message: string,
+    errorCode: DatabricksErrorCode,
+    status: number,
+    options: ServingErrorOptions = {},
+  ) {
+    super(message, errorCode, status, options);
+  }
+}
+
+/** A backend is down, slow or throttling past our retries; the caller may retry later. */
+export class BackendUnavailableError extends BackendError {
+  readonly isRetryable = true;
+  constructor(backend: BackendName, options: ServingErrorOptions = {}) {
+    super(backend, `${backend} is temporarily unavailable; retry later.`, 'TEMPORARILY_UNAVAILABLE', 503, {
       retryAfterSeconds: 1,
       ...options,
     });
@@ -109,12 +134,14 @@ export class BackendUnavailableError extends ServingError {
 }
 
 /**
- * A backend refuses the request for a reason retrying cannot fix (an unknown model, a rejected key):
- * a 500 whose message names the setting to correct, without `Retry-After`.
+ * A backend refused the call for a reason no retry fixes: access denied, a model, index, table or
+ * secret that does not exist, a request the backend calls invalid. The message names the backend
+ * and the likely fix (never a secret); the backend's own error is the `cause`, which is logged.
  */
-export class BackendMisconfiguredError extends ServingError {
-  constructor(message: string, options: Pick<ServingErrorOptions, 'cause'> = {}) {
-    super(message, 'INTERNAL_ERROR', 500, options);
+export class BackendMisconfiguredError extends BackendError {
+  readonly isRetryable = false;
+  constructor(backend: BackendName, fix: string, options: Pick<ServingErrorOptions, 'cause'> = {}) {
+    super(backend, `${backend} is misconfigured: ${fix}`, 'BACKEND_MISCONFIGURED', 500, options);
   }
 }
 

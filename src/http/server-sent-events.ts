@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { reportStreamFailure } from './response-completion.js';
 
 export const EVENT_STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -26,6 +27,8 @@ export function serverSentEvents(events: AsyncIterable<unknown>, options: Server
       for await (const event of events) yield `data: ${JSON.stringify(event)}\n\n`;
       if (options.doneMarker !== undefined) yield `data: ${options.doneMarker}\n\n`;
     } catch (error) {
+      // The status line said 200; the completion listeners still count this as a server error.
+      reportStreamFailure(body, error);
       yield `data: ${JSON.stringify(options.errorEvent(error))}\n\n`;
     } finally {
       options.onClose?.();

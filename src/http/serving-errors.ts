@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { ServingError } from '../core/errors.js';
+import { BackendError, ServingError } from '../core/errors.js';
 import { toErrorBody } from '../core/protocol/response.js';
 import { jsonResponse, type HttpResponse, type ProxyEvent } from './types.js';
 
@@ -10,6 +10,27 @@ export interface ServingErrorsOptions {
   readonly format?: (error: ServingError, event: ProxyEvent) => unknown;
 }
 
+/**
+ * Logs a 5xx: a misconfigured backend at ERROR (someone has to fix it; the message says how, the
+ * cause has the backend's own words), an outage or a deadline at WARN.
+ */
+export function logServerError(
+  logger: Pick<Logger, 'warn' | 'error'>,
+  message: string,
+  error: ServingError,
+): void {
+  if (error instanceof BackendError && !error.isRetryable) {
+    logger.error(message, {
+      errorCode: error.errorCode,
+      backend: error.backend,
+      fix: error.message,
+      error: error.cause,
+    });
+  } else {
+    logger.warn(message, { errorCode: error.errorCode, error: error.cause ?? error.message });
+  }
+}
+
 /** The response for any thrown value: a ServingError as its status and code, anything else as an unexposed 500. */
 export function errorResponse(
   error: unknown,
@@ -17,8 +38,7 @@ export function errorResponse(
   body: (e: ServingError) => unknown = toErrorBody,
 ): HttpResponse {
   if (error instanceof ServingError) {
-    if (error.status >= 500)
-      logger.warn('request failed', { errorCode: error.errorCode, error: error.cause ?? error.message });
+    if (error.status >= 500) logServerError(logger, 'request failed', error);
     const headers: Record<string, string> =
       error.retryAfterSeconds === undefined
         ? {}

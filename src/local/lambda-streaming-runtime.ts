@@ -59,8 +59,9 @@ export function installLocalStreamingRuntime(): void {
   const runtime = (scope.awslambda ??= {});
   runtime.streamifyResponse ??= (handler: StreamingHandler) => handler;
   runtime.HttpResponseStream ??= {
-    from(stream: Writable, prelude: ResponsePrelude) {
-      if (stream instanceof LocalResponseStream) stream.setPrelude(prelude);
+    from(stream: Writable & { setPrelude?: (prelude: ResponsePrelude) => void }, prelude: ResponsePrelude) {
+      // The local gateway's stream, or any stand-in for Lambda's that takes a prelude.
+      stream.setPrelude?.(prelude);
       return stream;
     },
   };

@@ -2,6 +2,19 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../shared/metrics.js';
 import type { Answer } from '../core/pipeline.js';
 
+/** A finished response, as recordResponse counts it. */
+export interface RecordedResponse {
+  readonly statusCode: number;
+  /** To the last byte. */
+  readonly latencyMs: number;
+  /** Set for a streamed response: the time to its headers. */
+  readonly firstByteMs?: number;
+  /** A stream that failed after its headers. */
+  readonly failedAfterHeaders?: boolean;
+  /** The request failed on a misconfigured backend (a non-retryable BackendError). */
+  readonly misconfigured?: boolean;
+}
+
 /**
  * The metrics the handler emits, by name from `src/shared/metrics.ts`, so the alarms in `lib/`
  * watch exactly these. Dimension: `service` only, which the alarms match.
@@ -15,16 +28,29 @@ export class ServingMetrics {
     this.metrics = metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
   }
 
-  recordResponse(statusCode: number, latencyMs: number): void {
+  /**
+   * One finished response. A streamed one is measured to its last byte (StreamDuration) and to its
+   * headers (StreamTimeToFirstByte) rather than as RequestLatency, whose alarm budgets a whole
+   * buffered answer; a stream that failed after its headers is a server error whatever its status.
+   */
+  recordResponse(response: RecordedResponse): void {
+    const { statusCode, latencyMs } = response;
+    const serverError = statusCode >= 500 || response.failedAfterHeaders === true;
     this.metrics.addMetric(MetricName.requests, MetricUnit.Count, 1);
-    this.metrics.addMetric(MetricName.requestLatency, MetricUnit.Milliseconds, latencyMs);
-    this.metrics.addMetric(MetricName.serverErrors, MetricUnit.Count, statusCode >= 500 ? 1 : 0);
+    if (response.firstByteMs === undefined) {
+      this.metrics.addMetric(MetricName.requestLatency, MetricUnit.Milliseconds, latencyMs);
+    } else {
+      this.metrics.addMetric(MetricName.streamTimeToFirstByte, MetricUnit.Milliseconds, response.firstByteMs);
+      this.metrics.addMetric(MetricName.streamDuration, MetricUnit.Milliseconds, latencyMs);
+    }
+    this.metrics.addMetric(MetricName.serverErrors, MetricUnit.Count, serverError ? 1 : 0);
     this.metrics.addMetric(
       MetricName.clientErrors,
       MetricUnit.Count,
       statusCode >= 400 && statusCode < 500 ? 1 : 0,
     );
     if (statusCode === 429) this.metrics.addMetric(MetricName.throttled, MetricUnit.Count, 1);
+    if (response.misconfigured) this.metrics.addMetric(MetricName.backendMisconfigured, MetricUnit.Count, 1);
   }
 
   recordAnswer(answer: Answer): void {

@@ -4,11 +4,10 @@ import { parseJsonObjectBody } from '../core/protocol/request-body.js';
 import { principalFromEvent, requireScope } from '../auth/principal.js';
 import { header, type HttpResponse, type LambdaContext, type ProxyEvent } from '../http/types.js';
 import { answerChat, type ChatAnswerOptions } from './chat.js';
-import { requestBudgetMs } from './request-budget.js';
+import { chatBudgets, type BudgetOptions } from './request-budget.js';
 import type { QuotaEnforcer } from '../core/quota.js';
 
-export interface ChatCompletionsRouteOptions extends ChatAnswerOptions {
-  readonly requestTimeoutMs: number;
+export interface ChatCompletionsRouteOptions extends ChatAnswerOptions, BudgetOptions {
   /** Per-principal requests and tokens per minute; absent means unlimited. */
   readonly quota?: QuotaEnforcer;
 }
@@ -34,6 +33,6 @@ export function chatCompletionsRoute(options: ChatCompletionsRouteOptions) {
       headerSessionId: header(event, 'x-session-id'),
     });
     if (chat.model !== options.endpointName) throw new EndpointNotFoundError(chat.model ?? '');
-    return answerChat(options, chat, principal, requestBudgetMs(options.requestTimeoutMs, context));
+    return answerChat(options, chat, principal, chatBudgets(options, context));
   };
 }

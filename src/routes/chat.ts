@@ -15,8 +15,10 @@ import {
 import type { Principal } from '../auth/principal.js';
 import { EVENT_STREAM_HEADERS, serverSentEvents } from '../http/server-sent-events.js';
 import { jsonResponse, type HttpResponse } from '../http/types.js';
+import { logServerError } from '../http/serving-errors.js';
 import type { ServingMetrics } from '../observability/serving-metrics.js';
 import type { QuotaEnforcer } from '../core/quota.js';
+import type { ChatBudgets } from './request-budget.js';
 
 export interface ChatAnswerOptions {
   readonly pipeline: RagPipeline;
@@ -36,7 +38,7 @@ export async function answerChat(
   options: ChatAnswerOptions,
   chat: ChatRequest,
   principal: Principal,
-  budgetMs: number,
+  budgets: ChatBudgets,
 ): Promise<HttpResponse> {
   const identity: CompletionIdentity = {
     id: `chatcmpl-${randomUUID()}`,
@@ -54,17 +56,22 @@ export async function answerChat(
   });
 
   if (!chat.stream) {
-    const answer = await withDeadline(budgetMs, (signal) => options.pipeline.answer(request(signal)));
+    const answer = await withDeadline(budgets.requestMs, (signal) =>
+      options.pipeline.answer(request(signal)),
+    );
     options.metrics.recordAnswer(answer);
     await options.quota?.charge(principal.id, answer.usage);
     return jsonResponse(200, chatCompletion(identity, answer));
   }
 
-  // The deadline spans the whole stream, not only its setup.
-  const deadline = new RequestDeadline(budgetMs);
+  // One deadline spans the whole stream, not only its setup; the setup has a shorter one of its own.
+  const deadline = new RequestDeadline(budgets.stream.totalMs);
   let events: AsyncIterable<AnswerEvent>;
   try {
-    ({ events } = await deadline.run(options.pipeline.answerStream(request(deadline.signal))));
+    ({ events } = await deadline.run(
+      options.pipeline.answerStream(request(deadline.signal)),
+      budgets.stream.firstByteMs,
+    ));
   } catch (error) {
     deadline.close();
     throw error;
@@ -106,8 +113,7 @@ async function* chunks(
 /** The last event of a failed stream, in OpenAI's error shape (its SDK raises it as an APIError). */
 function streamError(error: unknown, logger: ChatAnswerOptions['logger']): unknown {
   if (error instanceof ServingError) {
-    if (error.status >= 500)
-      logger?.warn('stream failed', { errorCode: error.errorCode, error: error.cause ?? error.message });
+    if (error.status >= 500 && logger) logServerError(logger, 'stream failed', error);
     return toOpenAiErrorBody(error);
   }
   logger?.error('unexpected stream failure', error as Error);

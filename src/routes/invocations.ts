@@ -17,12 +17,12 @@ import {
 import type { ServingMetrics } from '../observability/serving-metrics.js';
 import { parseChatRequest } from '../core/protocol/chat-request.js';
 import { answerChat } from './chat.js';
-import { requestBudgetMs } from './request-budget.js';
+import { chatBudgets, requestBudgetMs, type BudgetOptions } from './request-budget.js';
 import type { QuotaEnforcer } from '../core/quota.js';
 import type { Usage } from '../core/ports/types.js';
 import { CITED_SOURCES_LOG } from '../shared/logs.js';
 
-export interface InvocationsRouteOptions {
+export interface InvocationsRouteOptions extends BudgetOptions {
   readonly pipeline: RagPipeline;
   /**
    * Failed streams are logged as warnings; each answered records request writes one INFO line
@@ -31,8 +31,6 @@ export interface InvocationsRouteOptions {
   readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   readonly endpointName: string;
   readonly metrics: ServingMetrics;
-  /** Upper bound of a request's time budget; the Lambda's remaining time may shorten it. */
-  readonly requestTimeoutMs: number;
   /** Records of one batch answered at once. */
   readonly batchConcurrency: number;
   /** Per-principal requests and tokens per minute; absent means unlimited. */
@@ -82,14 +80,14 @@ export function invocationsRoute(options: InvocationsRouteOptions) {
       contentType: header(event, 'content-type'),
     });
     const invocation = parseInvocation(body);
-    const budgetMs = requestBudgetMs(options.requestTimeoutMs, context);
     if (invocation.kind === 'chat') {
       const chat = parseChatRequest(invocation.body, {
         requireModel: false,
         headerSessionId: header(event, 'x-session-id'),
       });
-      return answerChat(options, chat, principal, budgetMs);
+      return answerChat(options, chat, principal, chatBudgets(options, context));
     }
+    const budgetMs = requestBudgetMs(options.requestTimeoutMs, context);
     const usage: Usage[] = [];
     try {
       const predictions = await withDeadline(budgetMs, (signal) =>

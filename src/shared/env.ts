@@ -10,6 +10,10 @@ export const EnvVar = {
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   guardrailDenyList: 'RAG_GUARDRAIL_DENY',
   requestTimeoutMs: 'RAG_REQUEST_TIMEOUT_MS',
+  /** A streamed answer's budget until it opens (headers and first event); default the request timeout. */
+  streamFirstByteMs: 'RAG_STREAM_FIRST_BYTE_MS',
+  /** A streamed answer's budget to its last byte; default the request timeout. */
+  streamTimeoutMs: 'RAG_STREAM_TIMEOUT_MS',
   batchConcurrency: 'RAG_BATCH_CONCURRENCY',
   version: 'RAG_VERSION',
   /** DynamoDB table of token hashes; unset means the local token file under the data directory. */
@@ -60,6 +64,8 @@ export const EnvVar = {
   openaiEmbeddingModel: 'RAG_OPENAI_EMBEDDING_MODEL',
   /** Sent as a bearer token when set; local servers usually need none. */
   openaiApiKey: 'RAG_OPENAI_API_KEY',
+  /** The pre-traffic hook: the ARN of the function version it checks before the alias moves. */
+  preTrafficTarget: 'PRE_TRAFFIC_TARGET_ARN',
 } as const;
 
 /** RAG_BACKEND values: embedded defaults, a deployed stage, or cloud adapters against local fakes. */

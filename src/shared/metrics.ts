@@ -16,7 +16,14 @@ export const STAGE_DIMENSION = 'Stage';
 
 export const MetricName = {
   requests: 'Requests',
+  /** Latency of a response sent whole, to its last byte. */
   requestLatency: 'RequestLatency',
+  /** A streamed answer: from the request to its headers (the stream opening). */
+  streamTimeToFirstByte: 'StreamTimeToFirstByte',
+  /** A streamed answer: from the request to its last byte. */
+  streamDuration: 'StreamDuration',
+  /** Requests that failed on a misconfigured backend (500 BACKEND_MISCONFIGURED): not an outage. */
+  backendMisconfigured: 'BackendMisconfigured',
   serverErrors: 'ServerErrors',
   clientErrors: 'ClientErrors',
   throttled: 'Throttled',

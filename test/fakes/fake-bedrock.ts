@@ -31,6 +31,8 @@ export interface FakeBedrockFaults {
   readonly throttle: number;
   /** Answer the next N requests with 500 InternalServerException. */
   readonly serverErrors: number;
+  /** Answer the next N requests with 403 AccessDeniedException, as for a model the role may not call. */
+  readonly accessDenied?: number;
   /** Limit throttling and server errors to these operations. @default all */
   readonly faultOperations?: readonly BedrockOperation[];
   /** What ApplyGuardrail (and Converse with a guardrailConfig) does with any text. */
@@ -159,6 +161,10 @@ export async function startFakeBedrock(options: FakeBedrockOptions = {}): Promis
     if (faults.serverErrors > 0) {
       faults = { ...faults, serverErrors: faults.serverErrors - 1 };
       return [500, 'InternalServerException'];
+    }
+    if ((faults.accessDenied ?? 0) > 0) {
+      faults = { ...faults, accessDenied: (faults.accessDenied ?? 0) - 1 };
+      return [403, 'AccessDeniedException'];
     }
     return undefined;
   };

@@ -39,6 +39,10 @@ export interface FakePineconeOptions extends Partial<FakePineconeFaults> {
   readonly apiKey?: string;
   /** @default 1024 */
   readonly dimension?: number;
+  /** The control plane's `GET /indexes/{name}` knows this index (any other name is 404). @default 'rag-serving-dev' */
+  readonly indexName?: string;
+  /** The metric the control plane reports for the index. @default 'cosine' */
+  readonly metric?: string;
 }
 
 export interface FakePinecone {
@@ -234,6 +238,26 @@ export async function startFakePinecone(options: FakePineconeOptions = {}): Prom
     },
   };
 
+  /** The control plane's DescribeIndex, served from the same port: the index is this data plane. */
+  const describeIndex = (res: ServerResponse, record: RecordedPineconeRequest, name: string) => {
+    if (name !== (options.indexName ?? 'rag-serving-dev')) {
+      return reply(res, record, 404, {
+        error: { code: 'NOT_FOUND', message: `Resource ${name} not found` },
+        status: 404,
+      });
+    }
+    return reply(res, record, 200, {
+      name,
+      dimension,
+      metric: options.metric ?? 'cosine',
+      host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+      deletion_protection: 'disabled',
+      spec: { serverless: { cloud: 'aws', region: 'us-east-1' } },
+      status: { ready: true, state: 'Ready' },
+      vector_type: 'dense',
+    });
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -258,6 +282,9 @@ export async function startFakePinecone(options: FakePineconeOptions = {}): Prom
       });
     }
     if (record.apiKey !== apiKey) return reply(res, record, 401, { code: 16, message: 'Invalid API key' });
+    const described = /^\/indexes\/([^/]+)$/.exec(record.path);
+    if (record.method === 'GET' && described)
+      return describeIndex(res, record, decodeURIComponent(described[1]!));
     const operation = operations[`${record.method} ${record.path}`];
     if (!operation) return reply(res, record, 404, { code: 5, message: 'Not found' });
     const [status, payload] = operation(record);

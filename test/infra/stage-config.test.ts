@@ -85,15 +85,25 @@ describe('Stage configuration', () => {
     expect(() => parseStageConfig(prod)).toThrow('tables.pointInTimeRecovery must be true on prod');
   });
 
-  it('requires the request budget to end before the Lambda timeout', () => {
+  it('requires the request and stream budgets to end before the Lambda timeout', () => {
     // Prepare
-    const config = withChange('dev', ['invocations', 'requestTimeoutMs'], 30_000);
+    const buffered = withChange('dev', ['invocations', 'requestTimeoutMs'], 150_000);
+    const streamed = withChange('dev', ['invocations', 'streaming', 'totalMs'], 200_000);
+    const inverted = withChange('dev', ['invocations', 'streaming'], {
+      firstByteMs: 30_000,
+      totalMs: 20_000,
+    });
 
-    // Act
-    const act = () => parseStageConfig(config);
-
-    // Assess
-    expect(act).toThrow(/invocations\.requestTimeoutMs must be below the Lambda timeout \(30000 ms\)/);
+    // Act & Assess
+    expect(() => parseStageConfig(buffered)).toThrow(
+      /invocations\.requestTimeoutMs must be below the Lambda timeout \(150000 ms\)/,
+    );
+    expect(() => parseStageConfig(streamed)).toThrow(
+      /invocations\.streaming\.totalMs must be below the Lambda timeout \(150000 ms\)/,
+    );
+    expect(() => parseStageConfig(inverted)).toThrow(
+      'invocations.streaming.totalMs must be at least streaming.firstByteMs (got {"firstByteMs":30000,"totalMs":20000})',
+    );
   });
 
   it('lists the deployment strategies and refuses one without the alias it deploys to', () => {
@@ -175,6 +185,19 @@ describe('Stage configuration', () => {
     expect(() => parseStageConfig(quota)).toThrow('quotas.requestsPerMinute must be at least 0 (got -1)');
     expect(() => parseStageConfig(host)).toThrow(
       /pinecone\.host must be a Pinecone index host .*\(no scheme\)/,
+    );
+  });
+
+  it('refuses a guardrail profile of another geography than the stage region', () => {
+    // Prepare
+    const config = withChange('qa', ['guardrail', 'crossRegionProfile'], 'eu.guardrail.v1:0');
+
+    // Act
+    const act = () => parseStageConfig(config);
+
+    // Assess
+    expect(act).toThrow(
+      "guardrail.crossRegionProfile is a 'eu' guardrail profile, which cannot be used from us-east-1 (only from eu-central-1,",
     );
   });
 });

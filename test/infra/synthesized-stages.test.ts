@@ -10,6 +10,8 @@ import './suites/stacks.js';
 import './suites/serving-api.js';
 import './suites/monitoring.js';
 import './suites/ask-rag-udf.js';
+import './suites/first-deploy.js';
+import './suites/cfn-lint.js';
 
 beforeEach(() => {
   // Dev has no region of its own: it takes the CLI's, which these tests pin.

@@ -7,15 +7,19 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoTokenStore, TokenStoreError } from '../../src/adapters/dynamodb/token-store.js';
+import { DynamoTokenStore } from '../../src/adapters/dynamodb/token-store.js';
 import { ensureTokenTable } from '../../src/adapters/dynamodb/token-table.js';
-import { DynamoUsageStore, UsageStoreError } from '../../src/adapters/dynamodb/usage-store.js';
+import { DynamoUsageStore } from '../../src/adapters/dynamodb/usage-store.js';
 import { ensureUsageTable } from '../../src/adapters/dynamodb/usage-table.js';
 import { DynamoSessionStore } from '../../src/adapters/dynamodb/session-store.js';
 import { ensureSessionTable } from '../../src/adapters/dynamodb/session-table.js';
 import { issueToken } from '../../src/auth/issue-token.js';
 import { tokenAuthorizer } from '../../src/auth/token-authorizer.js';
-import { BackendUnavailableError, RequestLimitError } from '../../src/core/errors.js';
+import {
+  BackendMisconfiguredError,
+  BackendUnavailableError,
+  RequestLimitError,
+} from '../../src/core/errors.js';
 import { QuotaEnforcer } from '../../src/core/quota.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../src/local/embedded-dynamodb.js';
 import { upgradeLegacySessionTable } from '../../src/local/legacy-session-table.js';
@@ -136,7 +140,8 @@ describe('Class: DynamoTokenStore', () => {
         .catch((error: unknown) => error);
 
       // Assess
-      expect(malformed).toBeInstanceOf(TokenStoreError);
+      expect(malformed).toBeInstanceOf(BackendMisconfiguredError);
+      expect((malformed as Error).message).toMatch(/item broken of Token table '.*' is malformed/);
       expect(throttled).toBeInstanceOf(BackendUnavailableError);
     } finally {
       await throttling.close();
@@ -237,7 +242,8 @@ describe('Class: QuotaEnforcer over DynamoUsageStore', () => {
 
       // Assess
       expect(outcomes[0]).toBeInstanceOf(BackendUnavailableError);
-      expect(outcomes[1]).toBeInstanceOf(UsageStoreError);
+      expect(outcomes[1]).toBeInstanceOf(BackendMisconfiguredError);
+      expect(outcomes[1]).toMatchObject({ isRetryable: false, status: 500 });
     } finally {
       await throttling.close();
     }

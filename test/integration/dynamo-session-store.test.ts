@@ -15,13 +15,14 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoSessionStore, SessionStoreError } from '../../src/adapters/dynamodb/session-store.js';
+import { DynamoSessionStore } from '../../src/adapters/dynamodb/session-store.js';
+import { TableSetupError } from '../../src/adapters/dynamodb/ensure-table.js';
+import { ensureSessionTable, sessionTableDefinition } from '../../src/adapters/dynamodb/session-table.js';
 import {
-  SessionTableSetupError,
-  ensureSessionTable,
-  sessionTableDefinition,
-} from '../../src/adapters/dynamodb/session-table.js';
-import { BackendUnavailableError, InvalidParameterError } from '../../src/core/errors.js';
+  BackendMisconfiguredError,
+  BackendUnavailableError,
+  InvalidParameterError,
+} from '../../src/core/errors.js';
 import type { CitedSource, Turn } from '../../src/core/ports/types.js';
 import {
   DataDirectoryLockedError,
@@ -585,7 +586,7 @@ describe('Class: DynamoSessionStore', () => {
       client.destroy();
     });
 
-    it('names the table when it does not exist', async () => {
+    it('names the missing table and the setting that names it, as a misconfiguration no retry fixes', async () => {
       // Prepare
       const store = new DynamoSessionStore({ tableName: 'no-such-table', client: dynamo.client });
 
@@ -593,11 +594,16 @@ describe('Class: DynamoSessionStore', () => {
       const appending = store.append(turn('s1', 'q', T0));
 
       // Assess
-      await expect(appending).rejects.toBeInstanceOf(SessionStoreError);
-      await expect(appending).rejects.toThrow(/'no-such-table' does not exist/);
+      await expect(appending).rejects.toBeInstanceOf(BackendMisconfiguredError);
+      await expect(appending).rejects.toThrow(
+        "DynamoDB is misconfigured: Session table 'no-such-table' does not exist (append): deploy the stage's " +
+          'stateful stack, or set SESSION_TABLE_NAME to the table',
+      );
       await expect(store.recent('s1', 2)).rejects.toMatchObject({
-        name: 'SessionStoreError',
-        tableName: 'no-such-table',
+        status: 500,
+        errorCode: 'BACKEND_MISCONFIGURED',
+        backend: 'DynamoDB',
+        isRetryable: false,
       });
     });
 
@@ -634,7 +640,7 @@ describe('Function: ensureSessionTable', () => {
     const wrong = ensureSessionTable(dynamo.client, 'wrong-keys');
 
     // Assess
-    await expect(wrong).rejects.toBeInstanceOf(SessionTableSetupError);
+    await expect(wrong).rejects.toBeInstanceOf(TableSetupError);
     expect(sessionTableDefinition(TABLE).KeySchema).toEqual([
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
@@ -665,7 +671,7 @@ describe('Function: ensureSessionTable, on a table without the owner index', () 
     const ensuring = ensureSessionTable(dynamo.client, 'no-owner-index');
 
     // Assess
-    await expect(ensuring).rejects.toBeInstanceOf(SessionTableSetupError);
+    await expect(ensuring).rejects.toBeInstanceOf(TableSetupError);
     await expect(ensuring).rejects.toThrow("has no global index 'by-owner'");
   });
 });

@@ -150,7 +150,7 @@ describe('Class: OpenAICompatibleGenerator (against a fake OpenAI-compatible ser
     await expect(failing).rejects.toBeInstanceOf(BackendMisconfiguredError);
     await expect(failing).rejects.toMatchObject({
       status: 500,
-      errorCode: 'INTERNAL_ERROR',
+      errorCode: 'BACKEND_MISCONFIGURED',
       retryAfterSeconds: undefined,
     });
     await expect(failing).rejects.toThrow(/has no model 'no-such-model'; set RAG_OPENAI_MODEL/);
@@ -240,7 +240,7 @@ describe('npm start with RAG_GENERATOR and RAG_EMBEDDER set to openai-compatible
       // Assess
       expect(misconfigured.status).toBe(500);
       expect(await misconfigured.json()).toMatchObject({
-        error_code: 'INTERNAL_ERROR',
+        error_code: 'BACKEND_MISCONFIGURED',
         message: expect.stringMatching(/RAG_OPENAI_MODEL/),
       });
       expect(misconfigured.headers.get('retry-after')).toBeNull();

@@ -47,6 +47,8 @@ describe('Route: invocations, cited-sources log line', () => {
       endpointName: 'rag',
       metrics: new ServingMetrics(),
       requestTimeoutMs: 5_000,
+      streamFirstByteMs: 5_000,
+      streamTimeoutMs: 5_000,
       batchConcurrency: 2,
       logger: {
         info: (message: string, extra: Record<string, unknown>) => void logged.push({ message, extra }),

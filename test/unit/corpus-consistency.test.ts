@@ -91,6 +91,8 @@ const shown = (script: string) => (script === NPX_RAG ? NPX_RAG : `npm run ${scr
 interface CliHelp {
   readonly commands: ReadonlySet<string>;
   readonly options: ReadonlySet<string>;
+  /** Options that take a value (`--stage <name>`): the word after them is not a command. */
+  readonly valued: ReadonlySet<string>;
 }
 
 /** What a CLI says about itself: the commands and options its --help lists. */
@@ -111,6 +113,7 @@ async function cliHelp(script: string, args: readonly string[]): Promise<CliHelp
   return {
     commands: new Set([...section('Commands:').matchAll(/^\s{2}([a-z][\w-]*)/gm)].map((m) => m[1] as string)),
     options: new Set([...section('Options:').matchAll(/(--[a-z][\w-]*)/g)].map((m) => m[1] as string)),
+    valued: new Set([...section('Options:').matchAll(/(--[a-z][\w-]*)[ =][<[]/g)].map((m) => m[1] as string)),
   };
 }
 
@@ -191,7 +194,13 @@ async function cliProblems(pages: readonly Page[], { scripts }: Facts): Promise<
     // the options of the command reached and of the commands above it.
     const path: string[] = [];
     const levels = [await helpOf(script, [])];
-    for (const word of words.filter((w) => !w.startsWith('-') && !w.startsWith('<'))) {
+    const positional = words.filter(
+      (w, i) =>
+        !w.startsWith('-') &&
+        !w.startsWith('<') &&
+        !levels.some((level) => level.valued.has(words[i - 1]?.replace(/^\[/, '') ?? '')),
+    );
+    for (const word of positional) {
       const level = levels[levels.length - 1] as CliHelp;
       if (level.commands.size === 0) break;
       if (!level.commands.has(word)) {
@@ -252,6 +261,7 @@ describe('the sample corpus names only what exists', () => {
         '```\nnpm run tokens -- rotate --all\nnpm run ingest -- ./docs --watch\n```',
         '```\nnpx rag teleport\nnpx rag tokens create --principal a --color\n```',
         'In prose, npx rag runs the CLI (not a command line).',
+        'A real one, with an option value before the command: `npm run tokens -- --stage dev create --principal a`.',
       ].join('\n'),
     };
     // Act & Assess

@@ -54,7 +54,7 @@ export class BedrockEmbedder implements Embedder {
       };
     } catch (error) {
       siblings.abort(error);
-      throw bedrockFailure(error, abortSignal);
+      throw bedrockFailure(error, abortSignal, { model: this.options.modelId });
     }
   }
 

@@ -81,7 +81,7 @@ export class BedrockGenerator implements Generator {
         { abortSignal },
       );
     } catch (error) {
-      throw bedrockFailure(error, abortSignal);
+      throw bedrockFailure(error, abortSignal, { model: this.options.modelId });
     }
     const text = (response.output?.message?.content ?? []).map((block) => block.text ?? '').join('');
     const guardrail =
@@ -137,7 +137,7 @@ export class BedrockGenerator implements Generator {
           throw Object.assign(new Error(failure.message ?? 'stream failed'), { name: failure.name });
       }
     } catch (error) {
-      throw bedrockFailure(error, abortSignal);
+      throw bedrockFailure(error, abortSignal, { model: this.options.modelId });
     }
     const guardrail = stopReason === 'guardrail_intervened' ? guardrailOutcome(text, trace) : undefined;
     yield {
@@ -163,7 +163,9 @@ export class BedrockGenerator implements Generator {
         { abortSignal },
       );
     } catch (error) {
-      throw bedrockFailure(error, abortSignal);
+      throw bedrockFailure(error, abortSignal, {
+        model: this.options.condenseModelId ?? this.options.modelId,
+      });
     }
     const rewritten = (response.output?.message?.content ?? [])
       .map((block) => block.text ?? '')

@@ -34,7 +34,10 @@ export class BedrockGuardrail implements Guardrail {
         { abortSignal },
       );
     } catch (error) {
-      throw bedrockFailure(error, abortSignal);
+      throw bedrockFailure(error, abortSignal, {
+        guardrail: this.options.guardrailId,
+        version: this.options.guardrailVersion,
+      });
     }
     const assessments = summarizeAssessments(response.assessments);
     if (response.action !== 'GUARDRAIL_INTERVENED') return { action: 'NONE', assessments };

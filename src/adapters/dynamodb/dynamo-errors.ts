@@ -1,49 +1,51 @@
+import { BackendMisconfiguredError, BackendUnavailableError } from '../../core/errors.js';
+import { errorName, isTransient } from '../aws/aws-errors.js';
+
+/** The table a failed call was on, as the message names it. */
+export interface DynamoTarget {
+  /** What the table holds: `session`, `token`, `usage`. */
+  readonly role: string;
+  readonly tableName: string;
+  /** The environment variable that names the table, for the fix. */
+  readonly setting: string;
+  /** What the store was doing, e.g. `append` or `listSessions`. */
+  readonly operation: string;
+}
+
+function fixFor(name: string, target: DynamoTarget): string {
+  const table = `${target.role} table '${target.tableName}'`;
+  switch (name) {
+    case 'ResourceNotFoundException':
+      return `${table} does not exist (${target.operation}): deploy the stage's stateful stack, or set ${target.setting} to the table's name`;
+    case 'AccessDeniedException':
+      return (
+        `${table} denied ${target.operation} (AccessDeniedException): the function's role lacks a DynamoDB ` +
+        `action on the table or its index that ${target.operation} needs`
+      );
+    default:
+      return `${table} refused ${target.operation} (${name || 'an error'}); the function's log has the details`;
+  }
+}
+
 /**
- * How DynamoDB failures are told apart: throttling and unreachable endpoints (after the SDK's
- * own retries) are worth a retry later and surface as a 503; anything else is a setup error.
+ * The one mapping of DynamoDB failures, for every table: throttling, unreachable endpoints and
+ * DynamoDB's own 5xx (after the SDK's retries) are an outage (503 with Retry-After); a missing
+ * table, a denied call or any other refusal is a misconfiguration (500 naming the table and the
+ * fix). Errors already classified pass through.
  */
-const THROTTLING_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'TooManyRequestsException',
-]);
-const NETWORK_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'TimeoutError',
-  'RequestTimeout',
-]);
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
+export function dynamoFailure(error: unknown, target: DynamoTarget): Error {
+  if (error instanceof BackendUnavailableError || error instanceof BackendMisconfiguredError) return error;
+  if (isTransient(error)) return new BackendUnavailableError('DynamoDB', { cause: error });
+  return new BackendMisconfiguredError('DynamoDB', fixFor(errorName(error), target), { cause: error });
 }
 
-export function errorName(error: unknown): string {
-  if (!isRecord(error)) return '';
-  return String(error.name ?? '');
-}
-
-/** Throttled, unreachable or a DynamoDB 5xx: the caller may retry later. */
-export function isUnavailable(error: unknown): boolean {
-  if (!isRecord(error)) return false;
-  const name = errorName(error);
-  const code = typeof error.code === 'string' ? error.code : '';
-  const retryable = isRecord(error.$retryable) ? error.$retryable : undefined;
-  const status = isRecord(error.$metadata) ? error.$metadata.httpStatusCode : undefined;
-  return (
-    THROTTLING_ERRORS.has(name) ||
-    retryable?.throttling === true ||
-    NETWORK_ERRORS.has(name) ||
-    NETWORK_ERRORS.has(code) ||
-    // DynamoDB's own 5xx (InternalServerError, ServiceUnavailable) after the SDK's retries.
-    (typeof status === 'number' && status >= 500) ||
-    error.$fault === 'server'
+/** A stored item that this code cannot read: data written by something else, or corrupted. */
+export function malformedItem(
+  target: Omit<DynamoTarget, 'operation' | 'setting'>,
+  key: string,
+): BackendMisconfiguredError {
+  return new BackendMisconfiguredError(
+    'DynamoDB',
+    `item ${key} of ${target.role} table '${target.tableName}' is malformed: it was not written by this version of rag-serving`,
   );
 }

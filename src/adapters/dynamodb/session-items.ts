@@ -4,7 +4,7 @@ import { InvalidParameterError } from '../../core/errors.js';
 import type { SessionSummary } from '../../core/ports/session-records.js';
 import type { CitedSource } from '../../core/ports/types.js';
 import { SESSION_OWNER_INDEX, SESSION_TABLE_KEYS } from '../../shared/sessions.js';
-import { isRecord } from './dynamo-errors.js';
+import { isRecord } from '../aws/aws-errors.js';
 
 /**
  * How sessions are laid out in their table: key shapes, attribute encodings and page tokens.

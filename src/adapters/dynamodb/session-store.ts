@@ -30,7 +30,8 @@ import {
   SESSION_TABLE_KEYS,
   SESSION_TTL_ATTRIBUTE,
 } from '../../shared/sessions.js';
-import { errorName, isUnavailable } from './dynamo-errors.js';
+import { dynamoFailure, malformedItem } from './dynamo-errors.js';
+import { EnvVar } from '../../shared/env.js';
 import {
   FEEDBACK_PREFIX,
   META_SK,
@@ -66,23 +67,6 @@ export interface DynamoSessionStoreOptions {
 /** @deprecated kept for existing callers: the port's `PageRequest`. */
 export type ListTurnsOptions = PageRequest;
 export type { TurnPage };
-
-/**
- * DynamoDB refused a call for a reason retrying will not fix (missing table, wrong key schema,
- * no permission, a malformed item). Not a ServingError: it is logged and answered as a bare 500,
- * because its message names infrastructure.
- */
-export class SessionStoreError extends Error {
-  constructor(
-    message: string,
-    readonly tableName: string,
-    readonly operation: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'SessionStoreError';
-  }
-}
 
 const { partitionKey: PK, sortKey: SK } = SESSION_TABLE_KEYS;
 const TTL = SESSION_TTL_ATTRIBUTE;
@@ -450,11 +434,7 @@ export class DynamoSessionStore implements SessionStore, SessionRecords {
   #ownerOf(item: Item, operation: string): string {
     const owner = readString(item, 'owner');
     if (owner === undefined)
-      throw new SessionStoreError(
-        `Session metadata in table '${this.#tableName}' has no owner.`,
-        this.#tableName,
-        operation,
-      );
+      throw malformedItem(this.#target(operation), `${readString(item, PK) ?? '?'} (no owner)`);
     return owner;
   }
 
@@ -473,11 +453,7 @@ export class DynamoSessionStore implements SessionStore, SessionRecords {
       createdAt === undefined ||
       expiresAt === undefined
     ) {
-      throw new SessionStoreError(
-        `Session metadata ${key ?? '?'} in table '${this.#tableName}' is malformed.`,
-        this.#tableName,
-        'listSessions',
-      );
+      throw malformedItem(this.#target('listSessions'), key ?? '?');
     }
     return { sessionId: key.slice(SESSION_PREFIX.length), createdAt, expiresAt: expiresAt * 1000 };
   }
@@ -486,11 +462,7 @@ export class DynamoSessionStore implements SessionStore, SessionRecords {
     const sources = decodeSources(readString(item, 'sources'));
     const createdAt = readNumber(item, 'created_at');
     if (sources === undefined || createdAt === undefined) {
-      throw new SessionStoreError(
-        `Turn ${readString(item, SK) ?? '?'} of a session in table '${this.#tableName}' is malformed.`,
-        this.#tableName,
-        'read',
-      );
+      throw malformedItem(this.#target('read'), `${sessionId} ${readString(item, SK) ?? '?'}`);
     }
     return {
       sessionId,
@@ -509,21 +481,13 @@ export class DynamoSessionStore implements SessionStore, SessionRecords {
     }
   }
 
-  /** Throttling and unreachable endpoints (after the SDK's own retries) become a 503; the rest name the table. */
+  /** The one DynamoDB mapping (dynamo-errors.ts); a bad request of the caller passes through. */
   #mapped(operation: string, error: unknown): Error {
-    if (
-      error instanceof BackendUnavailableError ||
-      error instanceof SessionStoreError ||
-      error instanceof InvalidParameterError
-    )
-      return error;
-    if (isUnavailable(error)) return new BackendUnavailableError('DynamoDB', { cause: error });
-    const name = errorName(error) || 'Error';
-    const detail = error instanceof Error ? error.message : String(error);
-    const message =
-      name === 'ResourceNotFoundException'
-        ? `Session table '${this.#tableName}' does not exist (${operation}); create it or fix the table name.`
-        : `Session table '${this.#tableName}' refused ${operation}: ${name}: ${detail}`;
-    return new SessionStoreError(message, this.#tableName, operation, { cause: error });
+    if (error instanceof InvalidParameterError) return error;
+    return dynamoFailure(error, this.#target(operation));
+  }
+
+  #target(operation: string) {
+    return { role: 'Session', tableName: this.#tableName, setting: EnvVar.sessionTable, operation };
   }
 }

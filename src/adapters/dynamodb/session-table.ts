@@ -1,14 +1,6 @@
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESSION_OWNER_INDEX, SESSION_TABLE_KEYS } from '../../shared/sessions.js';
-import { TableSetupError, ensureTable, type EnsureTableOptions } from './ensure-table.js';
-
-/** The session table is missing and could not be made ready, or exists with other keys. */
-export class SessionTableSetupError extends TableSetupError {
-  constructor(message: string, tableName: string, options?: { cause?: unknown }) {
-    super(message, tableName, options);
-    this.name = 'SessionTableSetupError';
-  }
-}
+import { ensureTable, type EnsureTableOptions } from './ensure-table.js';
 
 /**
  * The session table as the local server and the tests create it. The CDK stack declares its
@@ -56,12 +48,5 @@ export async function ensureSessionTable(
   tableName: string,
   options: EnsureSessionTableOptions = {},
 ): Promise<void> {
-  try {
-    await ensureTable(client, sessionTableDefinition(tableName), options);
-  } catch (error) {
-    if (error instanceof TableSetupError) {
-      throw new SessionTableSetupError(error.message, tableName, { cause: error });
-    }
-    throw error;
-  }
+  await ensureTable(client, sessionTableDefinition(tableName), options);
 }

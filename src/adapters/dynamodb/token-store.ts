@@ -7,28 +7,16 @@ import {
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { BackendUnavailableError } from '../../core/errors.js';
 import { SCOPES, type Scope } from '../../auth/principal.js';
 import type { TokenRecord, TokenStore } from '../../auth/token-store.js';
 import { TOKEN_TABLE_KEYS } from '../../shared/tokens.js';
-import { errorName, isUnavailable } from './dynamo-errors.js';
+import { dynamoFailure, malformedItem } from './dynamo-errors.js';
+import { EnvVar } from '../../shared/env.js';
 
 export interface DynamoTokenStoreOptions {
   readonly tableName: string;
   /** @default new DynamoDBClient({}) */
   readonly client?: DynamoDBClient;
-}
-
-/** The token table refused a call for a reason a retry will not fix, or holds a malformed record. */
-export class TokenStoreError extends Error {
-  constructor(
-    message: string,
-    readonly tableName: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'TokenStoreError';
-  }
 }
 
 type Item = Record<string, AttributeValue>;
@@ -146,10 +134,7 @@ export class DynamoTokenStore implements TokenStore {
   #parse(item: Item): TokenRecord {
     const record = fromItem(item);
     if (record === undefined) {
-      throw new TokenStoreError(
-        `Token ${item[KEY]?.S ?? '?'} in table '${this.#tableName}' is malformed.`,
-        this.#tableName,
-      );
+      throw malformedItem({ role: 'Token', tableName: this.#tableName }, item[KEY]?.S ?? '?');
     }
     return record;
   }
@@ -163,12 +148,11 @@ export class DynamoTokenStore implements TokenStore {
   }
 
   #mapped(operation: string, error: unknown): Error {
-    if (isUnavailable(error)) return new BackendUnavailableError('DynamoDB', { cause: error });
-    const detail = error instanceof Error ? error.message : String(error);
-    return new TokenStoreError(
-      `Token table '${this.#tableName}' refused ${operation}: ${errorName(error) || 'Error'}: ${detail}`,
-      this.#tableName,
-      { cause: error },
-    );
+    return dynamoFailure(error, {
+      role: 'Token',
+      tableName: this.#tableName,
+      setting: EnvVar.tokenTable,
+      operation,
+    });
   }
 }

@@ -1,25 +1,13 @@
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { BackendUnavailableError } from '../../core/errors.js';
 import type { UsageCounters, UsageStore, UsageWindow } from '../../core/ports/usage-store.js';
 import { USAGE_TABLE_KEYS, USAGE_TTL_ATTRIBUTE } from '../../shared/usage.js';
-import { errorName, isUnavailable } from './dynamo-errors.js';
+import { dynamoFailure } from './dynamo-errors.js';
+import { EnvVar } from '../../shared/env.js';
 
 export interface DynamoUsageStoreOptions {
   readonly tableName: string;
   /** @default new DynamoDBClient({}) */
   readonly client?: DynamoDBClient;
-}
-
-/** The usage table refused a call for a reason a retry will not fix (missing table, permissions). */
-export class UsageStoreError extends Error {
-  constructor(
-    message: string,
-    readonly tableName: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'UsageStoreError';
-  }
 }
 
 /** Counters outlive their window by this much, so a late read still finds them. */
@@ -63,12 +51,12 @@ export class DynamoUsageStore implements UsageStore {
         tokens: Number(result.Attributes?.tokens?.N ?? 0),
       };
     } catch (error) {
-      if (isUnavailable(error)) throw new BackendUnavailableError('DynamoDB', { cause: error });
-      throw new UsageStoreError(
-        `Usage table '${this.#tableName}' refused an update: ${errorName(error) || 'Error'}: ${error instanceof Error ? error.message : String(error)}`,
-        this.#tableName,
-        { cause: error },
-      );
+      throw dynamoFailure(error, {
+        role: 'Usage',
+        tableName: this.#tableName,
+        setting: EnvVar.usageTable,
+        operation: 'add',
+      });
     }
   }
 }

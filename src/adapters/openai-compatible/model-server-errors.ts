@@ -19,7 +19,7 @@ export function modelServerFailure(
   abortSignal?: AbortSignal,
 ): unknown {
   if (abortSignal?.aborted) return abortSignal.reason ?? error;
-  const server = `The model server at ${model.baseUrl} (${EnvVar.openaiBaseUrl})`;
+  const server = `${model.baseUrl} (${EnvVar.openaiBaseUrl})`;
   if (error instanceof APIConnectionError || !(error instanceof APIError)) {
     return new BackendUnavailableError('The model server', { cause: error });
   }
@@ -33,14 +33,23 @@ export function modelServerFailure(
   if (status >= 500) return new BackendUnavailableError('The model server', { cause: error });
   if (status === 404) {
     return new BackendMisconfiguredError(
+      'The model server',
       `${server} has no model '${model.model}'; set ${model.modelVariable} to a model it serves.`,
       { cause: error },
     );
   }
   if (status === 401 || status === 403) {
-    return new BackendMisconfiguredError(`${server} rejected the API key; check ${EnvVar.openaiApiKey}.`, {
-      cause: error,
-    });
+    return new BackendMisconfiguredError(
+      'The model server',
+      `${server} rejected the API key; check ${EnvVar.openaiApiKey}.`,
+      { cause: error },
+    );
   }
-  return new BackendMisconfiguredError(`${server} refused the request (HTTP ${status}).`, { cause: error });
+  return new BackendMisconfiguredError(
+    'The model server',
+    `${server} refused the request (HTTP ${status}).`,
+    {
+      cause: error,
+    },
+  );
 }

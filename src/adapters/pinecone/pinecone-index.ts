@@ -1,4 +1,3 @@
-import { BackendUnavailableError } from '../../core/errors.js';
 import type { MetadataValue, RetrievedChunk } from '../../core/ports/types.js';
 import type { IndexedChunk, QueryOptions, QueryResult, VectorIndex } from '../../core/ports/vector-index.js';
 import {
@@ -10,6 +9,7 @@ import {
 import { toPineconeFilter } from './pinecone-filter.js';
 import { PineconeLimits, batchesWithin } from './request-batches.js';
 import type { ApiKeySource } from './secret-api-key.js';
+import { pineconeFailure } from './pinecone-errors.js';
 
 export interface PineconeVectorIndexOptions extends Omit<DataPlaneOptions, 'apiKey'> {
   readonly apiKey: ApiKeySource;
@@ -51,8 +51,8 @@ function toChunk(match: { id: string; score?: number; metadata?: PineconeMetadat
  * The vector index on Pinecone's data plane: dense queries with topK, an equality filter and a
  * namespace per tenant; upserts and deletes batched within Pinecone's request limits; ids listed
  * by prefix page by page. (Ranking is dense only: `QueryOptions.text` is not used here.)
- * Failures become BackendUnavailableError with the SDK error as cause; past the request's
- * deadline, the deadline is reported.
+ * Failures are classified by pineconeFailure (outage or misconfiguration) with the SDK error as
+ * cause; past the request's deadline, the deadline is reported.
  */
 export class PineconeVectorIndex implements VectorIndex {
   private client: { key: string; index: PineconeDataPlane } | undefined;
@@ -120,8 +120,7 @@ export class PineconeVectorIndex implements VectorIndex {
       return await withCallSignal(abortSignal, () => work(index));
     } catch (error) {
       if (abortSignal?.aborted) throw abortSignal.reason ?? error;
-      if (error instanceof BackendUnavailableError) throw error;
-      throw new BackendUnavailableError('Pinecone', { cause: error });
+      throw pineconeFailure(error, { index: this.options.host ?? this.options.indexName ?? '(unnamed)' });
     }
   }
 

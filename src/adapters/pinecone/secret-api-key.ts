@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { BackendUnavailableError } from '../../core/errors.js';
 import type { Clock } from '../../core/ports/clock.js';
 import { systemClock } from '../../core/ports/clock.js';
+import { emptySecret, secretReadFailure } from './secret-errors.js';
 
 /** Where the Pinecone API key comes from; read per call, cached by the implementation. */
 export interface ApiKeySource {
@@ -20,25 +20,20 @@ export interface SecretsManagerApiKeyOptions {
   readonly clock?: Clock;
 }
 
-/** The secret holds no usable key: a deployment mistake, not an outage. */
-export class InvalidApiKeySecretError extends Error {
-  constructor(secretId: string) {
-    super(
-      `Secret '${secretId}' holds no Pinecone API key: store the key itself or JSON with an 'apiKey' field.`,
-    );
-    this.name = 'InvalidApiKeySecretError';
-  }
-}
-
 function keyFrom(secretId: string, secret: string | undefined): string {
   const text = secret?.trim() ?? '';
   if (text.startsWith('{')) {
-    const parsed = JSON.parse(text) as Record<string, unknown>;
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw emptySecret(secretId);
+    }
     const key = parsed.apiKey ?? parsed.api_key ?? parsed.PINECONE_API_KEY;
     if (typeof key === 'string' && key !== '') return key;
-    throw new InvalidApiKeySecretError(secretId);
+    throw emptySecret(secretId);
   }
-  if (text === '') throw new InvalidApiKeySecretError(secretId);
+  if (text === '') throw emptySecret(secretId);
   return text;
 }
 
@@ -78,7 +73,7 @@ export class SecretsManagerApiKey implements ApiKeySource {
       response = await this.client.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal });
     } catch (error) {
       if (abortSignal?.aborted) throw abortSignal.reason ?? error;
-      throw new BackendUnavailableError('Secrets Manager', { cause: error });
+      throw secretReadFailure(error, secretId);
     }
     return keyFrom(secretId, response.SecretString);
   }

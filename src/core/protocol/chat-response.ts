@@ -84,7 +84,8 @@ function openAiErrorType(status: number): string {
   if (status === 404) return 'not_found_error';
   if (status === 429) return 'rate_limit_error';
   if (status === 504) return 'timeout_error';
-  if (status >= 500) return 'service_unavailable_error';
+  if (status === 503) return 'service_unavailable_error';
+  if (status >= 500) return 'server_error';
   return 'invalid_request_error';
 }
 

@@ -52,10 +52,16 @@ describe('Serving stack: ask_rag for Amazon Redshift', () => {
       const { config } = built;
       const fn = askRagFunction(serving).Properties;
       const variables = fn.Environment.Variables as Record<string, unknown>;
+      // Deployed, CloudFormation fills in the table names and the created guardrail's id and
+      // version; any valid value stands in for them here.
+      const deployed: Record<string, string> = {
+        [EnvVar.guardrailId]: 'abc123def456',
+        [EnvVar.guardrailVersion]: '1',
+      };
       const env = Object.fromEntries(
         Object.entries(variables).map(([name, value]) => [
           name,
-          typeof value === 'string' ? value : `${stage}-table`,
+          typeof value === 'string' ? value : (deployed[name] ?? `${stage}-table`),
         ]),
       );
 
@@ -111,7 +117,8 @@ describe('Serving stack: ask_rag for Amazon Redshift', () => {
   it('lets the UDF store turns, count usage, call the named models without streaming, and read the one secret', () => {
     // Prepare
     const { stateful, serving, built } = stageTemplates('prod');
-    const { models, guardrail, pinecone } = built.config;
+    const { models, pinecone } = built.config;
+    const guardrailId = logicalIdAt(serving, 'AWS::Bedrock::Guardrail', 'Guardrail/Resource');
     const arnContext = { partition: 'aws', region: 'us-east-1', account: '<Ref:AWS::AccountId>' };
 
     // Act
@@ -146,7 +153,10 @@ describe('Serving stack: ask_rag for Amazon Redshift', () => {
       },
       {
         actions: ['bedrock:ApplyGuardrail'],
-        resources: [`arn:aws:bedrock:us-east-1:<Ref:AWS::AccountId>:guardrail/${guardrail.id}`],
+        // The guardrail the stack creates from the stage's policies.
+        resources: [
+          `arn:aws:bedrock:us-east-1:<Ref:AWS::AccountId>:guardrail/<GetAtt:${guardrailId}.GuardrailId>`,
+        ],
       },
     ]);
     expect(byPrefix('secretsmanager:').map((s) => s.resources.map(flatten))).toEqual([

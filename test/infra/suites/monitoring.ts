@@ -19,8 +19,14 @@ import { flatten, logicalIdAt, stageTemplates } from '../support/stage-app.js';
 type SameSet<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const _pipelineStagesMatch: SameSet<(typeof PIPELINE_STAGES)[number], TimedStage> = true;
 
-/** AWS metrics the alarms may watch besides the handler's own: what Lambda reports about our functions. */
+/** AWS metrics the alarms may watch besides the handler's own: what Lambda and API Gateway report about ours. */
 const AWS_METRICS_WATCHED = ['AWS/Lambda Errors', 'AWS/Lambda Throttles'];
+const GATEWAY_METRICS_WATCHED = [
+  'AWS/ApiGateway 5XXError',
+  'AWS/ApiGateway 4XXError',
+  'AWS/ApiGateway Count',
+  'AWS/ApiGateway Latency',
+];
 
 interface EmittedMetric {
   readonly namespace: string;
@@ -29,7 +35,7 @@ interface EmittedMetric {
 
 /**
  * What the handler's metrics code really writes: drives ServingMetrics through a success, a
- * quota 429, a 503 and an answer with a guardrail intervention and every pipeline stage timed,
+ * quota 429, a 503, a misconfigured backend, a stream that failed after its headers and an answer with a guardrail intervention and every pipeline stage timed,
  * plus the cold-start metric the middleware captures, and reads back the EMF documents.
  */
 function emittedHandlerMetrics(serviceName: string): Map<string, EmittedMetric> {
@@ -57,9 +63,11 @@ function emittedHandlerMetrics(serviceName: string): Map<string, EmittedMetric> 
         timingsMs: { ...Object.fromEntries(PIPELINE_STAGES.map((stage) => [stage, 1])), total: 9 },
       },
     };
-    metrics.recordResponse(200, 12);
-    metrics.recordResponse(429, 2);
-    metrics.recordResponse(503, 30);
+    metrics.recordResponse({ statusCode: 200, latencyMs: 12 });
+    metrics.recordResponse({ statusCode: 429, latencyMs: 2 });
+    metrics.recordResponse({ statusCode: 503, latencyMs: 30 });
+    metrics.recordResponse({ statusCode: 500, latencyMs: 30, misconfigured: true });
+    metrics.recordResponse({ statusCode: 200, latencyMs: 900, firstByteMs: 80, failedAfterHeaders: true });
     metrics.recordAnswer(answer);
     metrics.metrics.captureColdStartMetric('rag-serving-function');
     metrics.metrics.publishStoredMetrics();
@@ -118,6 +126,8 @@ describe('Alarms', () => {
       expect.arrayContaining([
         `${METRICS_NAMESPACE} ${MetricName.requests} service`,
         `${METRICS_NAMESPACE} ${MetricName.throttled} service`,
+        `${METRICS_NAMESPACE} ${MetricName.backendMisconfigured} service`,
+        `${METRICS_NAMESPACE} ${MetricName.streamTimeToFirstByte} service`,
         `${METRICS_NAMESPACE} ${MetricName.stageLatency} Stage,service`,
         `${METRICS_NAMESPACE} ${MetricName.coldStart} function_name,service`,
       ]),
@@ -132,14 +142,20 @@ describe('Alarms', () => {
       const functionIds = ['Invocations', 'Authorizer'].map((name) =>
         logicalIdAt(serving, 'AWS::Lambda::Function', `${name}/Bundled/Function/Resource`),
       );
+      const stageId = logicalIdAt(
+        serving,
+        'AWS::ApiGateway::Stage',
+        'Api/Api/DeploymentStage.' + stage + '/Resource',
+      );
 
       // Act
       const alarms = Object.values(serving.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
       const watched = alarms.flatMap(alarmMetrics);
 
       // Assess
-      expect(alarms).toHaveLength(7);
-      expect(watched.length).toBeGreaterThanOrEqual(8);
+      expect(alarms).toHaveLength(stage === 'prod' ? 13 : 12);
+      // Three alarms are rates: two metrics each.
+      expect(watched).toHaveLength(alarms.length + 3);
       for (const metric of watched) {
         const dimensionNames = metric.Dimensions.map((d) => d.Name).sort();
         if (metric.Namespace === METRICS_NAMESPACE) {
@@ -150,6 +166,17 @@ describe('Alarms', () => {
           const service = emittedHandlerMetrics(serviceNameFor(stage)).get(key)!.dimensions.service;
           expect(service).toBe(serviceNameFor(stage));
           expect(metric.Dimensions).toEqual([{ Name: 'service', Value: service }]);
+        } else if (metric.Namespace === 'AWS/ApiGateway') {
+          // This stage of this API: the REST API's name and the stage's name.
+          expect(GATEWAY_METRICS_WATCHED).toContain(`${metric.Namespace} ${metric.MetricName}`);
+          expect(metric.Dimensions).toEqual([
+            { Name: 'ApiName', Value: expect.anything() },
+            { Name: 'Stage', Value: { Ref: stageId } },
+          ]);
+        } else if (metric.MetricName === 'ProvisionedConcurrencySpilloverInvocations') {
+          // Only prod has provisioned concurrency: its live alias.
+          expect(stage).toBe('prod');
+          expect(metric.Dimensions.map((d) => d.Name)).toEqual(['FunctionName', 'Resource']);
         } else {
           expect(AWS_METRICS_WATCHED).toContain(`${metric.Namespace} ${metric.MetricName}`);
           expect(metric.Dimensions).toHaveLength(1);
@@ -306,6 +333,9 @@ describe('Dashboard', () => {
           MetricName.clientErrors,
           MetricName.serverErrors,
           MetricName.requestLatency,
+          MetricName.streamTimeToFirstByte,
+          MetricName.streamDuration,
+          MetricName.backendMisconfigured,
           MetricName.inputTokens,
           MetricName.outputTokens,
           MetricName.guardrailInterventions,

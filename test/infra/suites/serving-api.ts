@@ -203,12 +203,13 @@ describe('Serving stack: REST API', () => {
     expect(throttled?.ResponseParameters['gatewayresponse.header.retry-after']).toBe("'1'");
   });
 
-  it('outputs the API URL, the invocations URL and the endpoint name', () => {
+  it('outputs the API URL, the invocations URL, the tables, the alarm topic and the dashboard under stable names', () => {
     // Prepare
-    const { serving, built } = stageTemplates('qa');
+    const { serving, stateful, built } = stageTemplates('qa');
 
     // Act
     const outputs = serving.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const tableOutputs = stateful.toJSON().Outputs as Record<string, { Value: unknown }>;
 
     // Assess
     const apiId = logicalIdAt(serving, 'AWS::ApiGateway::RestApi', 'Api/Api/Resource');
@@ -220,7 +221,16 @@ describe('Serving stack: REST API', () => {
       `${base}serving-endpoints/${built.config.endpointName}/invocations`,
     );
     expect(outputs.EndpointName!.Value).toBe(built.config.endpointName);
-    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['AlarmTopicArn', 'DashboardName']));
+    expect(outputs.AlarmTopicArn!.Value).toEqual({
+      Ref: logicalIdAt(serving, 'AWS::SNS::Topic', 'AlarmTopic/Topic/Resource'),
+    });
+    expect(outputs.DashboardName!.Value).toBe('rag-serving-qa');
+    expect(flatten(outputs.DashboardUrl!.Value)).toBe(
+      'https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=rag-serving-qa',
+    );
+    const tableId = (name: string) => logicalIdAt(stateful, 'AWS::DynamoDB::Table', `${name}/Table/Resource`);
+    expect(tableOutputs.TokenTableName!.Value).toEqual({ Ref: tableId('Tokens') });
+    expect(tableOutputs.SessionTableName!.Value).toEqual({ Ref: tableId('Sessions') });
   });
 
   it('serves the API at the root of a custom domain when one is given', () => {

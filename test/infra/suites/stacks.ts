@@ -32,6 +32,11 @@ import {
 const tableId = (stateful: Template, name: 'Sessions' | 'Tokens' | 'Usage') =>
   logicalIdAt(stateful, 'AWS::DynamoDB::Table', `${name}/Table/Resource`);
 
+const functionAt = (serving: Template, name: 'Invocations' | 'Authorizer' | 'AskRag' | 'PreTrafficHook') =>
+  serving.findResources('AWS::Lambda::Function')[
+    logicalIdAt(serving, 'AWS::Lambda::Function', `${name}/Bundled/Function/Resource`)
+  ]!;
+
 describe('App', () => {
   const expectedAcknowledgements: Record<StageName, string[]> = {
     dev: [
@@ -41,6 +46,7 @@ describe('App', () => {
       'AwsSolutions-APIG6',
       'AwsSolutions-COG4',
       'AwsSolutions-DDB3',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       'AwsSolutions-IAM5[Resource::*]',
     ],
     qa: [
@@ -50,6 +56,7 @@ describe('App', () => {
       'AwsSolutions-APIG6',
       'AwsSolutions-COG4',
       'AwsSolutions-DDB3',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       'AwsSolutions-IAM5[Resource::*]',
     ],
     prod: [
@@ -58,7 +65,9 @@ describe('App', () => {
       'AwsSolutions-APIG6',
       'AwsSolutions-COG4',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::<PreTrafficHookBundledFunction43010172.Arn>:*]',
     ],
   };
 
@@ -270,11 +279,6 @@ describe('Stateful stack: tables', () => {
 });
 
 describe('Serving stack: functions', () => {
-  const functionAt = (serving: Template, name: 'Invocations' | 'Authorizer' | 'AskRag') =>
-    serving.findResources('AWS::Lambda::Function')[
-      logicalIdAt(serving, 'AWS::Lambda::Function', `${name}/Bundled/Function/Resource`)
-    ]!;
-
   it('runs every function on Node 24, arm64, traced, the invocations function sized from the stage config', () => {
     // Prepare
     const { serving, built } = stageTemplates('prod');
@@ -285,9 +289,9 @@ describe('Serving stack: functions', () => {
     const authorizer = functionAt(serving, 'Authorizer').Properties;
     const askRag = functionAt(serving, 'AskRag').Properties;
 
-    // Assess
-    expect(Object.keys(serving.findResources('AWS::Lambda::Function'))).toHaveLength(3);
-    for (const fn of [invocations, authorizer, askRag]) {
+    // Assess: the fourth is the pre-traffic hook of the canary (prod only).
+    expect(Object.keys(serving.findResources('AWS::Lambda::Function'))).toHaveLength(4);
+    for (const fn of [invocations, authorizer, askRag, functionAt(serving, 'PreTrafficHook').Properties]) {
       expect(fn).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
@@ -329,8 +333,13 @@ describe('Serving stack: functions', () => {
       [EnvVar.requestTimeoutMs]: String(config.invocations.requestTimeoutMs),
       [EnvVar.embeddingModelId]: config.models.embeddingModelId,
       [EnvVar.generationModelId]: config.models.generationModelId,
-      [EnvVar.guardrailId]: config.guardrail.id,
-      [EnvVar.guardrailVersion]: config.guardrail.version,
+      // The guardrail and the version the stack creates from the stage's policies.
+      [EnvVar.guardrailId]: {
+        'Fn::GetAtt': [logicalIdAt(serving, 'AWS::Bedrock::Guardrail', 'Guardrail/Resource'), 'GuardrailId'],
+      },
+      [EnvVar.guardrailVersion]: {
+        'Fn::GetAtt': [Object.keys(serving.findResources('AWS::Bedrock::GuardrailVersion'))[0], 'Version'],
+      },
       [EnvVar.pineconeIndex]: config.pinecone.indexName,
       [EnvVar.pineconeNamespace]: config.pinecone.namespace,
       // The secret's name: the key itself is read from Secrets Manager at runtime.
@@ -358,11 +367,16 @@ describe('Serving stack: functions', () => {
         string,
         unknown
       >;
-      // Deployed, CloudFormation fills in the table names; any valid name stands in for them here.
+      // Deployed, CloudFormation fills in the table names and the created guardrail's id and
+      // version; any valid value stands in for them here.
+      const deployed: Record<string, string> = {
+        [EnvVar.guardrailId]: 'abc123def456',
+        [EnvVar.guardrailVersion]: '1',
+      };
       const env = Object.fromEntries(
         Object.entries(variables).map(([name, value]) => [
           name,
-          typeof value === 'string' ? value : `${stage}-table`,
+          typeof value === 'string' ? value : (deployed[name] ?? `${stage}-table`),
         ]),
       );
 
@@ -380,11 +394,7 @@ describe('Serving stack: functions', () => {
           apiKey: { secretId: config.pinecone.apiKeySecretName },
         },
         generator: { kind: 'bedrock', modelId: config.models.generationModelId },
-        guardrail: {
-          kind: 'bedrock',
-          guardrailId: config.guardrail.id,
-          guardrailVersion: config.guardrail.version,
-        },
+        guardrail: { kind: 'bedrock', guardrailId: 'abc123def456', guardrailVersion: '1' },
       });
       expect(loaded.requestTimeoutMs).toBe(config.invocations.requestTimeoutMs);
     },
@@ -430,9 +440,12 @@ describe('Serving stack: functions', () => {
       },
       { actions: ['dynamodb:Query'], resources: [`<Sessions>/index/${SESSION_OWNER_INDEX.indexName}`] },
       { actions: ['dynamodb:UpdateItem'], resources: ['<Usage>'] },
+      // Single token records: the admin token of GET /health?deep=true, which has no authorizer.
+      { actions: ['dynamodb:GetItem'], resources: ['<Tokens>'] },
     ]);
 
-    const { models, guardrail } = built.config;
+    const { models } = built.config;
+    const guardrailId = logicalIdAt(serving, 'AWS::Bedrock::Guardrail', 'Guardrail/Resource');
     expect(resourcesOf('bedrock:')).toEqual([
       { actions: ['bedrock:InvokeModel'], resources: modelResourceArns(models.embeddingModelId, arnContext) },
       {
@@ -441,7 +454,9 @@ describe('Serving stack: functions', () => {
       },
       {
         actions: ['bedrock:ApplyGuardrail'],
-        resources: [`arn:aws:bedrock:us-east-1:<Ref:AWS::AccountId>:guardrail/${guardrail.id}`],
+        resources: [
+          `arn:aws:bedrock:us-east-1:<Ref:AWS::AccountId>:guardrail/<GetAtt:${guardrailId}.GuardrailId>`,
+        ],
       },
     ]);
     expect(resourcesOf('bedrock:')[1]!.resources).toHaveLength(5);
@@ -517,11 +532,10 @@ describe('Serving stack: scaling', () => {
     const aliasId = logicalIdAt(serving, 'AWS::Lambda::Alias', 'ProvisionedScaling/Alias/Resource');
 
     // Assess
+    // No value on the alias: the scalable target's min sets it once, and a deploy never resets
+    // what scaling raised it to.
     serving.hasResource('AWS::Lambda::Alias', {
-      Properties: Match.objectLike({
-        Name: 'live',
-        ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: provisioned.min },
-      }),
+      Properties: Match.objectLike({ Name: 'live', ProvisionedConcurrencyConfig: Match.absent() }),
       UpdatePolicy: { CodeDeployLambdaAliasUpdate: Match.anyValue() },
     });
     serving.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
@@ -544,6 +558,26 @@ describe('Serving stack: scaling', () => {
       AlarmConfiguration: { Enabled: true, Alarms: rollbackAlarms },
       AutoRollbackConfiguration: { Enabled: true, Events: Match.arrayWith(['DEPLOYMENT_STOP_ON_ALARM']) },
     });
+    // Before any traffic moves, the hook runs the deep readiness check on the new version.
+    const hookId = logicalIdAt(serving, 'AWS::Lambda::Function', 'PreTrafficHook/Bundled/Function/Resource');
+    const versionId = logicalIdAt(
+      serving,
+      'AWS::Lambda::Version',
+      'Invocations/Bundled/Function/CurrentVersion/Resource',
+    );
+    expect(
+      serving.findResources('AWS::Lambda::Alias')[aliasId]!.UpdatePolicy.CodeDeployLambdaAliasUpdate
+        .BeforeAllowTrafficHook,
+    ).toEqual({ Ref: hookId });
+    expect(
+      functionAt(serving, 'PreTrafficHook').Properties.Environment.Variables[EnvVar.preTrafficTarget],
+    ).toEqual({
+      Ref: versionId,
+    });
+    const invoke = roleStatements(serving, 'PreTrafficHook/Bundled/Role').find((s) =>
+      asList(s.Action).includes('lambda:InvokeFunction'),
+    );
+    expect(asList(invoke!.Resource)).toEqual([{ Ref: versionId }]);
     // API Gateway invokes the alias, so requests land on provisioned environments.
     const integrationUris = Object.values(serving.findResources('AWS::ApiGateway::Method')).map((m) =>
       flatten(m.Properties.Integration.Uri),

@@ -18,6 +18,11 @@ const outdirs: string[] = [];
 export interface StageAppOptions {
   /** Run esbuild for the functions, as `cdk synth` does. @default false (bundling skipped) */
   readonly bundle?: boolean;
+  /**
+   * More context, e.g. `stageSettings` or `stageSettingsFile`. By default no settings file is read,
+   * so that a developer's own stages.json never changes what these tests see.
+   */
+  readonly context?: Readonly<Record<string, unknown>>;
 }
 
 /** A CDK app for one stage, as `cdk synth -c stage=<stage>` builds it (bundling skipped unless asked). */
@@ -31,6 +36,8 @@ export function synthStage(stage: StageName, options: StageAppOptions = {}): Rag
     'aws:cdk:enable-path-metadata': true,
     'aws:cdk:enable-asset-metadata': true,
     ...(!options.bundle && { 'aws:cdk:bundling-stacks': [] }),
+    stageSettingsFile: '',
+    ...options.context,
   };
   const app = new App({ outdir, context });
   return { app, ...buildApp(app) };
