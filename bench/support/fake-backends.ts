@@ -24,21 +24,11 @@ import { startBedrockLatencyProxy } from './bedrock-latency-proxy.js';
 import { startLatencyProxy } from './latency-proxy.js';
 import { SAMPLE_CORPUS, SAMPLE_SOURCE } from './sample-corpus.js';
 import { DEFAULT_LATENCIES, type InjectedLatencies } from './injected-latencies.js';
+import { groundedAnswer } from './grounded-answer.js';
 import { isMain } from './script.js';
 
 export const SESSION_TABLE = 'rag-sessions-bench';
 
-/** An answer of a realistic length (eight sentences, about 110 words) citing the passages. */
-const FAKE_ANSWER = [
-  'The documentation covers this in the first passage, which describes the steps in order [1].',
-  'Start the local server with npm start and keep the printed bearer token at hand for every call.',
-  'The token is also saved in the data directory, so a second start reuses it without any change.',
-  'Requests go to the invocations route with a JSON body in one of the supported input formats [2].',
-  'Each record gets one prediction in the same order, with the sources that the answer cites.',
-  'A follow-up question in the same session is condensed with the earlier turns before retrieval.',
-  'Limits on body size, records and query length are enforced by the handler itself [3].',
-  'See the troubleshooting pages when a call is rejected, since each error names its cause.',
-].join(' ');
 const EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
 
 export interface FakeBackends {
@@ -52,6 +42,7 @@ export async function startFakeBackends(latencies: InjectedLatencies): Promise<F
   const close = async () => {
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
   };
+  let passages: readonly string[] = [];
   try {
     const dataDir = await mkdtemp(join(tmpdir(), 'rag-bench-fakes-'));
     closers.push(() => rm(dataDir, { recursive: true, force: true }));
@@ -65,7 +56,8 @@ export async function startFakeBackends(latencies: InjectedLatencies): Promise<F
     const bedrock = await startFakeBedrock({
       firstTokenDelayMs: latencies.firstTokenMs,
       tokenDelayMs: latencies.tokenMs,
-      answer: () => FAKE_ANSWER,
+      // Quotes the first corpus passage of the prompt, so an answer proves that retrieval worked.
+      answer: groundedAnswer(() => passages),
     });
     closers.push(() => bedrock.close());
     const bedrockProxy = await startBedrockLatencyProxy(bedrock.endpoint, {
@@ -87,6 +79,7 @@ export async function startFakeBackends(latencies: InjectedLatencies): Promise<F
       index: new PineconeVectorIndex({ apiKey: fixedApiKey(pinecone.apiKey), host: pinecone.host }),
     });
     pinecone.setFault({ latencyMs: latencies.retrieveMs });
+    passages = pinecone.vectors().map((vector) => String(vector.metadata.chunk_text ?? ''));
 
     return {
       environment: {
