@@ -72,15 +72,12 @@ export interface InvocationsFunctionProps {
    */
   readonly quotas?: { readonly requestsPerMinute: number; readonly tokensPerMinute: number };
   /**
-   * Bedrock models and guardrail. With `pinecone`, selects the cloud backend (`RAG_BACKEND=aws`).
-   * @default - no Bedrock access; the function runs the embedded local defaults
+   * Bedrock models and guardrail. The function wires only the cloud adapters (`RAG_BACKEND=aws`);
+   * the embedded local defaults run with `npm start`, never in Lambda.
    */
-  readonly bedrock?: BedrockAccess;
-  /**
-   * Pinecone index and API key secret. Required together with `bedrock`.
-   * @default - no Pinecone access
-   */
-  readonly pinecone?: PineconeAccess;
+  readonly bedrock: BedrockAccess;
+  /** Pinecone index and API key secret. */
+  readonly pinecone: PineconeAccess;
   /**
    * Name served at `/serving-endpoints/{name}/invocations`.
    * @default Defaults.endpointName ('rag')
@@ -161,11 +158,6 @@ export class InvocationsFunction extends Construct {
     const sessionTtl = props.sessionTtl ?? Duration.days(DEFAULT_SESSION_TTL_DAYS);
     const endpointName = props.endpointName ?? Defaults.endpointName;
     validate({ memorySize, timeout, requestTimeout, sessionTtl, endpointName });
-    if ((props.bedrock === undefined) !== (props.pinecone === undefined)) {
-      throw new Error(
-        'bedrock and pinecone go together: the cloud backend needs both, the local one neither',
-      );
-    }
 
     const bundled = new BundledFunction(this, 'Bundled', {
       entry: props.entry ?? DEFAULT_ENTRY,
@@ -188,7 +180,7 @@ export class InvocationsFunction extends Construct {
           [EnvVar.quotaRpm]: String(props.quotas.requestsPerMinute),
           [EnvVar.quotaTpm]: String(props.quotas.tokensPerMinute),
         }),
-        ...(props.bedrock && props.pinecone && cloudEnvironment(props.bedrock, props.pinecone)),
+        ...cloudEnvironment(props.bedrock, props.pinecone),
         POWERTOOLS_SERVICE_NAME: props.serviceName ?? SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         // The dashboard's "most cited documents" reads the route's INFO line (src/shared/logs.ts).
@@ -216,8 +208,8 @@ export class InvocationsFunction extends Construct {
     );
     // Counters are kept with atomic UpdateItem ADDs only; nothing reads or deletes them.
     props.usageTable?.grant(this.role, 'dynamodb:UpdateItem');
-    if (props.bedrock) this.grantBedrock(props.bedrock);
-    props.pinecone?.apiKeySecret.grantRead(this.role);
+    this.grantBedrock(props.bedrock);
+    props.pinecone.apiKeySecret.grantRead(this.role);
   }
 
   private grantBedrock(bedrock: BedrockAccess): void {

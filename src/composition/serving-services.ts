@@ -1,15 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoSessionStore } from '../adapters/dynamodb/session-store.js';
+import { DynamoUsageStore } from '../adapters/dynamodb/usage-store.js';
 import { RagPipeline, type PipelinePorts } from '../core/pipeline.js';
-import { systemClock } from '../core/ports/clock.js';
-import { loadServingConfig, type ServingConfig } from '../config/serving-config.js';
+import type { Clock } from '../core/ports/clock.js';
+import type { SessionRecords } from '../core/ports/session-records.js';
+import type { UsageStore } from '../core/ports/usage-store.js';
+import type { SecurityConfig } from '../config/security-config.js';
+import type { ServingConfig } from '../config/serving-config.js';
 import { ServingMetrics } from '../observability/serving-metrics.js';
-import { loadSecurityConfig } from '../config/security-config.js';
-import { pipelinePorts } from './pipeline-ports.js';
-import { dynamoClientForEndpoint } from './dynamo-client.js';
 import { securityServices, type SecurityServices } from './security-services.js';
 
-/** Everything a serving handler needs, built once per container. */
+/** Everything a serving handler needs, built once per container by a composition root. */
 export interface ServingServices {
   readonly config: ServingConfig;
   readonly pipeline: RagPipeline;
@@ -19,16 +21,18 @@ export interface ServingServices {
   readonly security: SecurityServices;
 }
 
-/** A DynamoDB client for the configured endpoint; a local endpoint gets explicit dummy credentials and region. */
-export function dynamoClientFor(config: Pick<ServingConfig, 'dynamodbEndpoint'>): DynamoDBClient {
-  return dynamoClientForEndpoint(config.dynamodbEndpoint);
+/** What a composition root built: the pipeline's ports and the stores the session API and quotas use. */
+export interface ServingParts {
+  readonly config: ServingConfig;
+  readonly security: SecurityConfig;
+  readonly ports: PipelinePorts;
+  readonly sessions: SessionRecords;
+  readonly usage: UsageStore;
 }
 
-export function servingServices(
-  config: ServingConfig,
-  ports: PipelinePorts,
-  security: SecurityServices,
-): ServingServices {
+export function servingServices(parts: ServingParts): ServingServices {
+  const { config, ports } = parts;
+  const security = securityServices(parts.security, parts, ports.clock);
   return {
     config,
     pipeline: new RagPipeline(ports),
@@ -38,9 +42,20 @@ export function servingServices(
   };
 }
 
-export async function servingServicesFromEnvironment(env: NodeJS.ProcessEnv): Promise<ServingServices> {
-  const config = loadServingConfig(env);
-  const dynamo = dynamoClientFor(config);
-  const security = securityServices(loadSecurityConfig(env), config, dynamo, systemClock);
-  return servingServices(config, await pipelinePorts(config, dynamo), security);
+/** One DynamoDB session store (the pipeline's and the session API's) and the usage counters, over one client. */
+export function dynamoStores(
+  config: Pick<ServingConfig, 'sessionTable' | 'sessionTtlDays'>,
+  security: Pick<SecurityConfig, 'usageTable'>,
+  client: DynamoDBClient,
+  clock: Clock,
+): { readonly sessions: DynamoSessionStore; readonly usage: UsageStore } {
+  return {
+    sessions: new DynamoSessionStore({
+      tableName: config.sessionTable,
+      client,
+      clock,
+      ttlDays: config.sessionTtlDays,
+    }),
+    usage: new DynamoUsageStore({ tableName: security.usageTable, client }),
+  };
 }

@@ -17,6 +17,8 @@ export type IndexConfig =
       readonly apiKey: { readonly secretId: string } | { readonly plain: string };
     };
 
+export type PineconeIndexConfig = Extract<IndexConfig, { readonly kind: 'pinecone' }>;
+
 export interface AttachedGuardrail {
   readonly guardrailId: string;
   readonly guardrailVersion: string;
