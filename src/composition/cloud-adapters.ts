@@ -4,7 +4,7 @@ import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { BedrockEmbedder } from '../adapters/bedrock/bedrock-embedder.js';
 import { BedrockGenerator } from '../adapters/bedrock/bedrock-generator.js';
 import { BedrockGuardrail } from '../adapters/bedrock/bedrock-guardrail.js';
-import { PineconeVectorIndex } from '../adapters/pinecone/pinecone-index.js';
+import { PineconeRetriever } from '../adapters/pinecone/pinecone-retriever.js';
 import { SecretsManagerApiKey, fixedApiKey, type ApiKeySource } from '../adapters/pinecone/secret-api-key.js';
 import type {
   BackendsConfig,
@@ -18,7 +18,7 @@ import { PassThroughGuardrail } from '../core/pass-through-guardrail.js';
 import type { Embedder } from '../core/ports/embedder.js';
 import type { Generator } from '../core/ports/generator.js';
 import type { Guardrail } from '../core/ports/guardrail.js';
-import type { VectorIndex } from '../core/ports/vector-index.js';
+import type { VectorQuery } from '../core/ports/vector-index.js';
 import { EnvVar } from '../shared/env.js';
 
 /*
@@ -79,16 +79,20 @@ async function pineconeApiKey(
   return apiKey;
 }
 
-export async function pineconeIndex(
+/** Retrieval from the Pinecone index (the serving path only queries; ingestion has its own adapter). */
+export async function pineconeRetriever(
   config: PineconeIndexConfig,
   secretsManager: BackendsConfig['secretsManager'],
-): Promise<VectorIndex> {
-  return new PineconeVectorIndex({
+): Promise<VectorQuery> {
+  const retriever = new PineconeRetriever({
     apiKey: await pineconeApiKey(config, secretsManager),
     ...(config.host !== undefined && { host: config.host }),
     ...(config.indexName !== undefined && { indexName: config.indexName }),
     ...(config.namespace !== undefined && { namespace: config.namespace }),
   });
+  // With only the index name, its host is looked up at init too; a failure is retried on use.
+  await retriever.resolveHost().catch(() => undefined);
+  return retriever;
 }
 
 /** The backends of a deployed function: every port on a cloud adapter. */

@@ -7,7 +7,7 @@ import {
   bedrockGenerator,
   cloudBackends,
   cloudGuardrail,
-  pineconeIndex,
+  pineconeRetriever,
 } from './cloud-adapters.js';
 import { dynamoClientForEndpoint } from './dynamo-client.js';
 import { dynamoStores, servingServices, type ServingServices } from './serving-services.js';
@@ -30,7 +30,7 @@ export async function lambdaServingServices(env: NodeJS.ProcessEnv): Promise<Ser
     ...stores,
     ports: {
       embedder: bedrockEmbedder(backends.embedder, bedrock),
-      index: await pineconeIndex(backends.index, backends.secretsManager),
+      index: await pineconeRetriever(backends.index, backends.secretsManager),
       generator: bedrockGenerator(backends.generator, bedrock),
       guardrail: cloudGuardrail(backends.guardrail, bedrock),
       sessions: stores.sessions,

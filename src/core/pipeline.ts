@@ -5,7 +5,7 @@ import type { GenerateOptions, Generator } from './ports/generator.js';
 import type { Guardrail, GuardrailAssessment, GuardrailResult, GuardrailSource } from './ports/guardrail.js';
 import type { SessionStore } from './ports/session-store.js';
 import type { CitedSource, RetrievedChunk, Turn, Usage } from './ports/types.js';
-import type { VectorIndex } from './ports/vector-index.js';
+import type { VectorQuery } from './ports/vector-index.js';
 import type { Clock } from './ports/clock.js';
 import type { RequestParams } from './protocol/params.js';
 import { StageTimer } from './stage-timer.js';
@@ -15,7 +15,7 @@ import { Defaults } from '../shared/limits.js';
 
 export interface PipelinePorts {
   readonly embedder: Embedder;
-  readonly index: VectorIndex;
+  readonly index: VectorQuery;
   readonly generator: Generator;
   readonly guardrail: Guardrail;
   readonly sessions: SessionStore;

@@ -19,7 +19,7 @@ import { systemClock } from '../core/ports/clock.js';
 import type { Embedder } from '../core/ports/embedder.js';
 import type { Generator } from '../core/ports/generator.js';
 import type { Guardrail } from '../core/ports/guardrail.js';
-import type { VectorIndex } from '../core/ports/vector-index.js';
+import type { VectorQuery } from '../core/ports/vector-index.js';
 import { dynamoStores, servingServices, type ServingServices } from '../composition/serving-services.js';
 import type * as CloudAdapters from '../composition/cloud-adapters.js';
 import { EnvVar } from '../shared/env.js';
@@ -50,9 +50,9 @@ const embedders: Factories<EmbedderConfig, Embedder> = {
   bedrock: async (config, wiring) => (await wiring.cloud()).bedrockEmbedder(config, await wiring.bedrock()),
 };
 
-const indexes: Factories<Exclude<IndexConfig, { kind: 'local' }>, VectorIndex> = {
+const indexes: Factories<Exclude<IndexConfig, { kind: 'local' }>, VectorQuery> = {
   pinecone: async (config, wiring) =>
-    (await wiring.cloud()).pineconeIndex(config, wiring.config.backends.secretsManager),
+    (await wiring.cloud()).pineconeRetriever(config, wiring.config.backends.secretsManager),
 };
 
 const generators: Factories<GeneratorConfig, Generator> = {

@@ -20,6 +20,8 @@ export interface RecordedPineconeRequest {
   /** Size of the request body in bytes. */
   readonly bytes: number;
   readonly apiKey: string | undefined;
+  /** The `X-Pinecone-Api-Version` header: the REST API version the client speaks. */
+  readonly apiVersion: string | undefined;
   /** HTTP status the fake answered with; absent when it dropped the connection. */
   status?: number;
 }
@@ -246,6 +248,7 @@ export async function startFakePinecone(options: FakePineconeOptions = {}): Prom
       body: raw.length > 0 ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {},
       bytes: raw.length,
       apiKey: req.headers['api-key'] as string | undefined,
+      apiVersion: req.headers['x-pinecone-api-version'] as string | undefined,
     };
     requests.push(record);
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
@@ -258,6 +261,17 @@ export async function startFakePinecone(options: FakePineconeOptions = {}): Prom
       });
     }
     if (record.apiKey !== apiKey) return reply(res, record, 401, { code: 16, message: 'Invalid API key' });
+    // The control plane's describe-index, answered by the same fake: its host is this data plane.
+    const describe = record.method === 'GET' && /^\/indexes\/([^/]+)$/.exec(record.path);
+    if (describe) {
+      const name = decodeURIComponent(describe[1]!);
+      return reply(res, record, 200, {
+        name,
+        host: `http://${req.headers.host}`,
+        dimension,
+        metric: 'cosine',
+      });
+    }
     const operation = operations[`${record.method} ${record.path}`];
     if (!operation) return reply(res, record, 404, { code: 5, message: 'Not found' });
     const [status, payload] = operation(record);
