@@ -13,6 +13,7 @@ import { FileTokenStore } from '../../src/auth/file-token-store.js';
 import { issueToken } from '../../src/auth/issue-token.js';
 import { SCOPES } from '../../src/auth/principal.js';
 import { tokenAuthorizer } from '../../src/auth/token-authorizer.js';
+import { VerifiedTokenCache } from '../../src/auth/verified-token-cache.js';
 import { lambdaServingServices } from '../../src/composition/lambda-services.js';
 import { createServingHandler } from '../../src/routes/serving-handler.js';
 import { systemClock } from '../../src/core/ports/clock.js';
@@ -71,7 +72,11 @@ export async function startFakeServing(options: FakeServingOptions = {}): Promis
     const handler = createServingHandler(await lambdaServingServices(environment));
     server = createLocalGateway({
       handler: handler as unknown as StreamingHandler,
-      authorizer: tokenAuthorizer(tokens, systemClock),
+      // API Gateway caches the authorizer's answer (and runs it in a Lambda of its own): a cached
+      // token costs the invocation nothing, as with `npm start`'s default cache.
+      authorizer: tokenAuthorizer(tokens, systemClock, {
+        cache: new VerifiedTokenCache({ ttlMs: 300_000, clock: systemClock }),
+      }),
     });
     const listening = server;
     await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));

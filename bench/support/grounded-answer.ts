@@ -6,7 +6,7 @@
  */
 
 /** Seven sentences of a realistic answer (about 100 words) before the quote. */
-const PREAMBLE = [
+const PREAMBLE_SENTENCES = [
   'The documentation covers this in the first passage, which describes the steps in order [1].',
   'Start the local server with npm start and keep the printed bearer token at hand for every call.',
   'The token is also saved in the data directory, so a second start reuses it without any change.',
@@ -14,7 +14,11 @@ const PREAMBLE = [
   'Each record gets one prediction in the same order, with the sources that the answer cites.',
   'A follow-up question in the same session is condensed with the earlier turns before retrieval.',
   'Limits on body size, records and query length are enforced by the handler itself [3].',
-].join(' ');
+];
+const PREAMBLE = PREAMBLE_SENTENCES.join(' ');
+
+/** Tokens of the answer's first sentence, as the fake ConverseStream sends them (one per word). */
+export const FIRST_SENTENCE_TOKENS = (PREAMBLE_SENTENCES[0] ?? '').split(/\s+/).length;
 
 export const NO_PASSAGE_ANSWER = 'No context passage was given, so there is nothing to quote.';
 

@@ -14,6 +14,7 @@ import { FileTokenStore } from '../../src/auth/file-token-store.js';
 import { issueToken } from '../../src/auth/issue-token.js';
 import { SCOPES } from '../../src/auth/principal.js';
 import { tokenAuthorizer } from '../../src/auth/token-authorizer.js';
+import { VerifiedTokenCache } from '../../src/auth/verified-token-cache.js';
 import { dynamoClientForEndpoint } from '../../src/composition/dynamo-client.js';
 import { dynamoStores, servingServices } from '../../src/composition/serving-services.js';
 import { loadSecurityConfig } from '../../src/config/security-config.js';
@@ -79,7 +80,9 @@ export async function startServingUnderTest(
     installLocalStreamingRuntime();
     server = createLocalGateway({
       handler: createServingHandler(services) as unknown as StreamingHandler,
-      authorizer: tokenAuthorizer(tokens, systemClock),
+      authorizer: tokenAuthorizer(tokens, systemClock, {
+        cache: new VerifiedTokenCache({ ttlMs: 300_000, clock: systemClock }),
+      }),
     });
     const listening = server;
     await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));

@@ -150,6 +150,13 @@ export interface GuardrailConfig {
   readonly id: string;
   /** `DRAFT` or a published version number. */
   readonly version: string;
+  /**
+   * How streamed answers meet the output guardrail: `sync` sends only text it has passed (first
+   * text after the first sentence and one guardrail call), `async` sends text as generated while it
+   * checks beside, and ends the stream when it intervenes (the caller may read text it would have
+   * stopped). @default 'sync'
+   */
+  readonly streamMode?: 'sync' | 'async';
 }
 
 /** Pinecone index for retrieval; the API key is read from Secrets Manager, never from env values. */
@@ -424,6 +431,7 @@ const stageConfigSchema = z
     guardrail: z.strictObject({
       id: z.string().regex(GUARDRAIL_ID, 'must be a guardrail id (lowercase letters and digits) or ARN'),
       version: z.string().regex(/^(?:DRAFT|[1-9]\d{0,7})$/, "must be 'DRAFT' or a version number"),
+      streamMode: z.enum(['sync', 'async']).optional(),
     }),
     quotas: z.strictObject({
       requestsPerMinute: int(0, 1_000_000),

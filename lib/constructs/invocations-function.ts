@@ -44,6 +44,12 @@ export interface BedrockAccess {
   readonly guardrailId: string;
   /** `DRAFT` or a published version number. */
   readonly guardrailVersion: string;
+  /**
+   * Streamed answers: `sync` holds text until the guardrail passed it, `async` sends it as
+   * generated and checks beside (`RAG_GUARDRAIL_STREAM_MODE`).
+   * @default 'sync'
+   */
+  readonly guardrailStreamMode?: 'sync' | 'async';
 }
 
 /** The Pinecone index; the API key stays in Secrets Manager and is read at runtime. */
@@ -252,6 +258,7 @@ function cloudEnvironment(bedrock: BedrockAccess, pinecone: PineconeAccess): Rec
     ...(bedrock.condenseModelId !== undefined && { [EnvVar.condenseModelId]: bedrock.condenseModelId }),
     [EnvVar.guardrailId]: bedrock.guardrailId,
     [EnvVar.guardrailVersion]: bedrock.guardrailVersion,
+    [EnvVar.guardrailStreamMode]: bedrock.guardrailStreamMode ?? 'sync',
     [EnvVar.pineconeIndex]: pinecone.indexName,
     ...(pinecone.host !== undefined && { [EnvVar.pineconeHost]: pinecone.host }),
     [EnvVar.pineconeNamespace]: pinecone.namespace,

@@ -73,6 +73,7 @@ export class ServingStack extends Stack {
         condenseModelId: config.models.condenseModelId,
         guardrailId: config.guardrail.id,
         guardrailVersion: config.guardrail.version,
+        guardrailStreamMode: config.guardrail.streamMode,
       },
       pinecone: {
         indexName: config.pinecone.indexName,

@@ -33,9 +33,13 @@ export interface ServingParts {
 export function servingServices(parts: ServingParts): ServingServices {
   const { config, ports } = parts;
   const security = securityServices(parts.security, parts, ports.clock);
+  // Without a separate guardrail check there is nothing to wait for: text goes out as generated
+  // (a guardrail attached to ConverseStream applies the stage's mode itself).
+  const guardrailStreamMode =
+    config.backends.guardrail.kind === 'none' ? 'async' : config.guardrailStreamMode;
   return {
     config,
-    pipeline: new RagPipeline(ports),
+    pipeline: new RagPipeline(ports, { guardrailStreamMode }),
     logger: security.logger,
     metrics: new ServingMetrics(),
     security,

@@ -5,6 +5,7 @@ import { Defaults } from '../shared/limits.js';
 import { SERVICE_VERSION } from '../shared/version.js';
 import { resolveBackends, type BackendsConfig } from './backends-config.js';
 import { invalidVariable } from './configuration-error.js';
+import { GUARDRAIL_STREAM_MODES, type GuardrailStreamMode } from '../core/checked-stream.js';
 
 export { ConfigurationError } from './configuration-error.js';
 
@@ -56,6 +57,7 @@ const envSchema = z.object({
   [EnvVar.generator]: z.optional(oneOf(['extractive', 'bedrock'])),
   [EnvVar.guardrail]: z.optional(oneOf(['rules', 'bedrock', 'none'])),
   [EnvVar.guardrailMode]: z._default(oneOf(['apply', 'converse']), 'apply'),
+  [EnvVar.guardrailStreamMode]: z._default(oneOf(GUARDRAIL_STREAM_MODES), 'sync'),
   [EnvVar.bedrockEndpoint]: z.optional(z.url({ error: 'must be a URL such as http://127.0.0.1:4010' })),
   [EnvVar.bedrockRegion]: z.optional(nonEmpty),
   [EnvVar.embeddingModelId]: z._default(nonEmpty, 'amazon.titan-embed-text-v2:0'),
@@ -100,6 +102,8 @@ export interface ServingConfig {
   readonly requestTimeoutMs: number;
   readonly batchConcurrency: number;
   readonly version: string;
+  /** How streamed answers meet the output guardrail (`RAG_GUARDRAIL_STREAM_MODE`). */
+  readonly guardrailStreamMode: GuardrailStreamMode;
   /** Which adapter serves each port, with its settings. */
   readonly backends: BackendsConfig;
 }
@@ -126,6 +130,7 @@ export function loadServingConfig(env: NodeJS.ProcessEnv): ServingConfig {
     requestTimeoutMs: e[EnvVar.requestTimeoutMs],
     batchConcurrency: e[EnvVar.batchConcurrency],
     version: e[EnvVar.version],
+    guardrailStreamMode: e[EnvVar.guardrailStreamMode],
     backends: resolveBackends(e),
   };
 }

@@ -654,6 +654,7 @@ describe('Construct validation', () => {
         condenseModelId: 'amazon.nova-micro-v1:0',
         guardrailId: 'abc123',
         guardrailVersion: '1',
+        guardrailStreamMode: 'async',
       },
       pinecone: {
         indexName: 'docs',
@@ -670,6 +671,7 @@ describe('Construct validation', () => {
         Variables: Match.objectLike({
           [EnvVar.condenseModelId]: 'amazon.nova-micro-v1:0',
           [EnvVar.pineconeHost]: 'docs-abc123.svc.aped-4627-b74a.pinecone.io',
+          [EnvVar.guardrailStreamMode]: 'async',
         }),
       },
     });
