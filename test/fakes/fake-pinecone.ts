@@ -34,6 +34,8 @@ export interface FakePineconeFaults {
   readonly times?: number;
   /** Drop every connection at once, as a dead host would. */
   readonly down: boolean;
+  /** Hold every answer until the fault is lifted (`hold: false`) or the client gives up. */
+  readonly hold?: boolean;
 }
 
 export interface FakePineconeOptions extends Partial<FakePineconeFaults> {
@@ -130,6 +132,7 @@ export async function startFakePinecone(options: FakePineconeOptions = {}): Prom
   const namespaces = new Map<string, Map<string, StoredVector>>();
   const requests: RecordedPineconeRequest[] = [];
   const sockets = new Set<Socket>();
+  let held: (() => void)[] = [];
 
   const space = (name: unknown) => {
     const key = typeof name === 'string' ? name : '';
@@ -252,6 +255,13 @@ export async function startFakePinecone(options: FakePineconeOptions = {}): Prom
     };
     requests.push(record);
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    if (faults.hold) {
+      await new Promise<void>((answer) => {
+        held.push(answer);
+        res.once('close', answer);
+      });
+      if (res.destroyed || res.writableEnded) return;
+    }
     if (faults.status !== undefined && (faults.times ?? Infinity) > 0) {
       const status = faults.status;
       faults = { ...faults, times: (faults.times ?? Infinity) - 1 };
@@ -301,11 +311,13 @@ export async function startFakePinecone(options: FakePineconeOptions = {}): Prom
     vectors: (namespace = '') => [...space(namespace).values()],
     setFault: (next) => {
       faults = { ...faults, ...next };
+      if (!faults.hold) for (const answer of held.splice(0)) answer();
       // A host that went down takes its open connections with it.
       if (faults.down) for (const socket of sockets) socket.destroy();
     },
     close: () =>
       new Promise<void>((resolve) => {
+        held = [];
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
