@@ -1,8 +1,8 @@
 /**
  * Every backend of the deployed invocations path as a wire-level fake on 127.0.0.1, each answering
  * after an injected latency: the embedded DynamoDB (dynalite) behind a delaying proxy, the fake
- * Bedrock (h2c) behind a proxy that delays per operation, and the fake Pinecone data plane with its
- * own latency, holding the sample corpus as the ingestion would put it there (Bedrock vectors).
+ * Bedrock (h2c) with a latency per pipeline stage, and the fake Pinecone data plane with its own
+ * latency, holding the sample corpus as the ingestion would put it there (Bedrock vectors).
  *
  * Run as a script (`node --import tsx fake-backends.ts '<latencies JSON>'`) it serves them in a
  * process of its own and prints `BENCH_READY {environment}`: the handler's environment for
@@ -20,7 +20,6 @@ import { ingestFolder } from '../../src/ingest/ingest-folder.js';
 import { startEmbeddedDynamo } from '../../src/local/embedded-dynamodb.js';
 import { startFakeBedrock } from '../../test/fakes/fake-bedrock.js';
 import { startFakePinecone } from '../../test/fakes/fake-pinecone.js';
-import { startBedrockLatencyProxy } from './bedrock-latency-proxy.js';
 import { startLatencyProxy } from './latency-proxy.js';
 import { SAMPLE_CORPUS, SAMPLE_SOURCE } from './sample-corpus.js';
 import { DEFAULT_LATENCIES, type InjectedLatencies } from './injected-latencies.js';
@@ -60,12 +59,6 @@ export async function startFakeBackends(latencies: InjectedLatencies): Promise<F
       answer: groundedAnswer(() => passages),
     });
     closers.push(() => bedrock.close());
-    const bedrockProxy = await startBedrockLatencyProxy(bedrock.endpoint, {
-      embed: latencies.embedMs,
-      converse: latencies.generateMs,
-      guardrail: latencies.guardrailMs,
-    });
-    closers.push(() => bedrockProxy.close());
 
     const pinecone = await startFakePinecone({});
     closers.push(() => pinecone.close());
@@ -79,6 +72,13 @@ export async function startFakeBackends(latencies: InjectedLatencies): Promise<F
       index: new PineconeVectorIndex({ apiKey: fixedApiKey(pinecone.apiKey), host: pinecone.host }),
     });
     pinecone.setFault({ latencyMs: latencies.retrieveMs });
+    // Each call answers after its injected latency, as a model would (set after ingestion, which
+    // embeds the corpus through the same fake).
+    bedrock.setStageFault('embed', { latencyMs: latencies.embedMs });
+    bedrock.setStageFault('condense', { latencyMs: latencies.generateMs });
+    bedrock.setStageFault('generate', { latencyMs: latencies.generateMs });
+    bedrock.setStageFault('guardrail_input', { latencyMs: latencies.guardrailMs });
+    bedrock.setStageFault('guardrail_output', { latencyMs: latencies.guardrailMs });
     passages = pinecone.vectors().map((vector) => String(vector.metadata.chunk_text ?? ''));
 
     return {
@@ -88,7 +88,7 @@ export async function startFakeBackends(latencies: InjectedLatencies): Promise<F
         RAG_DATA_DIR: dataDir,
         SESSION_TABLE_NAME: SESSION_TABLE,
         DYNAMODB_ENDPOINT: dynamoProxy.endpoint,
-        BEDROCK_ENDPOINT: bedrockProxy.endpoint,
+        BEDROCK_ENDPOINT: bedrock.endpoint,
         BEDROCK_EMBEDDING_MODEL_ID: EMBEDDING_MODEL,
         BEDROCK_GENERATION_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
         BEDROCK_GUARDRAIL_ID: 'bench-guardrail',

@@ -19,7 +19,10 @@ export type BedrockStage = 'embed' | 'condense' | 'generate' | 'guardrail_input'
 
 /** A fault that hits only the requests of one stage. */
 export interface StageFault {
-  /** Added before the answer (for ConverseStream, before its first event). */
+  /**
+   * Added before the answer. Not to ConverseStream, whose timing is `firstTokenDelayMs` and
+   * `tokenDelayMs`: a streamed answer's latency is when its tokens come.
+   */
   readonly latencyMs?: number;
   /** Answer the next N requests of the stage with 429 ThrottlingException. */
   readonly throttle?: number;
@@ -184,7 +187,7 @@ export async function startFakeBedrock(options: FakeBedrockOptions = {}): Promis
   ): Promise<[number, string] | undefined> => {
     const fault = stageFaults.get(record.stage);
     if (fault === undefined) return undefined;
-    if (fault.latencyMs) await sleep(fault.latencyMs);
+    if (fault.latencyMs && record.operation !== 'ConverseStream') await sleep(fault.latencyMs);
     if (fault.hold) {
       countFault(record.stage);
       await new Promise<void>((answer) => {
