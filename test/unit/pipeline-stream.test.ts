@@ -41,6 +41,18 @@ const denying = (word: string): Guardrail & { seen: string[] } => {
   };
 };
 
+/** Masks e-mail addresses, as a sensitive-information policy does. */
+const maskingEmails = (): Guardrail => ({
+  check: async ({ text }) =>
+    text.includes('@')
+      ? {
+          action: 'INTERVENED',
+          output: text.replace(/\S+@\S+/, '{EMAIL}'),
+          assessments: [{ policy: 'sensitiveInformationPolicy', type: 'EMAIL', action: 'ANONYMIZED' }],
+        }
+      : { action: 'NONE', assessments: [] },
+});
+
 describe('Class: StreamingCitations', () => {
   it('numbers passages in the order they are first cited, across split markers', () => {
     // Prepare
@@ -107,16 +119,7 @@ describe('Function: checkedStream', () => {
 
   it('sends the masked form of a sentence the guardrail anonymized', async () => {
     // Prepare
-    const masking: Guardrail = {
-      check: async ({ text }) =>
-        text.includes('@')
-          ? {
-              action: 'INTERVENED',
-              output: text.replace(/\S+@\S+/, '{EMAIL}'),
-              assessments: [{ policy: 'sensitiveInformationPolicy', type: 'EMAIL', action: 'ANONYMIZED' }],
-            }
-          : { action: 'NONE', assessments: [] },
-    };
+    const masking = maskingEmails();
     // Act
     const { items } = await drain(
       checkedStream({
@@ -245,16 +248,7 @@ describe('Function: checkedStream, async mode', () => {
 
   it('stops the stream without masking what was sent when the guardrail anonymizes, and stores the masked text', async () => {
     // Prepare
-    const masking: Guardrail = {
-      check: async ({ text }) =>
-        text.includes('@')
-          ? {
-              action: 'INTERVENED',
-              output: text.replace(/\S+@\S+/, '{EMAIL}'),
-              assessments: [{ policy: 'sensitiveInformationPolicy', type: 'EMAIL', action: 'ANONYMIZED' }],
-            }
-          : pass,
-    };
+    const masking = maskingEmails();
     // Act
     const { items, result } = await drain(
       checkedStream({

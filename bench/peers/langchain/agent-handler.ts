@@ -9,61 +9,20 @@
  * never enters the product's dependencies.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { BedrockEmbeddings, ChatBedrockConverse } from '@langchain/aws';
-import { PineconeStore } from '@langchain/pinecone';
-import { Pinecone } from '@pinecone-database/pinecone';
+import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { AIMessage, HumanMessage, createAgent, dynamicSystemPromptMiddleware } from 'langchain';
+import { dynamo, model, tableName, vectorStore } from './shared/clients.js';
 import { claimSession } from './shared/session-owner.js';
 import {
   env,
-  localCredentials,
   PINECONE_LOCATION_KEY,
-  PINECONE_TEXT_KEY,
-  region,
   servingHandler,
   type InputRecord,
   type Params,
   type Prediction,
 } from './shared/wire.js';
 
-const tableName = env.SESSION_TABLE_NAME ?? 'rag-sessions';
 const ttlDays = Number(env.SESSION_TTL_DAYS ?? 30);
-
-const dynamo = new DynamoDBClient({
-  region,
-  ...(env.DYNAMODB_ENDPOINT && { endpoint: env.DYNAMODB_ENDPOINT, credentials: localCredentials }),
-});
-const bedrock = new BedrockRuntimeClient({
-  region,
-  ...(env.BEDROCK_ENDPOINT && { endpoint: env.BEDROCK_ENDPOINT, credentials: localCredentials }),
-});
-const embeddings = new BedrockEmbeddings({
-  client: bedrock,
-  region,
-  model: env.BEDROCK_EMBEDDING_MODEL_ID ?? 'amazon.titan-embed-text-v2:0',
-});
-const model = new ChatBedrockConverse({
-  client: bedrock,
-  region,
-  model: env.BEDROCK_GENERATION_MODEL_ID ?? 'anthropic.claude-3-5-haiku-20241022-v1:0',
-  // The guardrail attached to the model call, as the product's RAG_GUARDRAIL_MODE=converse does.
-  ...(env.BEDROCK_GUARDRAIL_ID && {
-    guardrailConfig: {
-      guardrailIdentifier: env.BEDROCK_GUARDRAIL_ID,
-      guardrailVersion: env.BEDROCK_GUARDRAIL_VERSION ?? 'DRAFT',
-      trace: 'enabled' as const,
-    },
-  }),
-});
-const pinecone = new Pinecone({ apiKey: env.PINECONE_API_KEY ?? 'unset' });
-const vectorStore = new PineconeStore(embeddings, {
-  pineconeIndex: pinecone.Index(env.PINECONE_INDEX ?? 'rag', env.PINECONE_HOST),
-  // The product's ingestion stores the passage under `chunk_text`; LangChain's default is `text`.
-  textKey: PINECONE_TEXT_KEY,
-  ...(env.PINECONE_NAMESPACE && { namespace: env.PINECONE_NAMESPACE }),
-});
 
 // Sessions: the same table layout as the product (one item per turn, TTL)
 
