@@ -21,7 +21,7 @@ import {
 } from '../src/adapters/local/open-local-retrieval.js';
 import type { EmbedderConfig } from '../src/config/backends-config.js';
 import { EnvVar } from '../src/shared/env.js';
-import { PassThroughGuardrail } from '../src/adapters/local/pass-through-guardrail.js';
+import { PassThroughGuardrail } from '../src/core/pass-through-guardrail.js';
 import { RagPipeline } from '../src/core/pipeline.js';
 import { systemClock } from '../src/core/ports/clock.js';
 import type { SessionStore } from '../src/core/ports/session-store.js';

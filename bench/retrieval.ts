@@ -177,9 +177,6 @@ export async function retrieval(): Promise<Section> {
   }
 
   const quality = (name: string) => qualities.find((q) => q.ranking === name) as Quality;
-  const best = [...qualities].sort(
-    (a, b) => b.recallAt5 - a.recallAt5 || b.mrrAt10 - a.mrrAt10,
-  )[0] as Quality;
   const figures: Figure[] = [];
   for (const name of [
     DEFAULT_RANKING,
@@ -195,24 +192,9 @@ export async function retrieval(): Promise<Section> {
       note: `MRR@10 ${q.mrrAt10.toFixed(3)}`,
     });
   }
-  figures.push({
-    figure: 'recall@5 of the default / best ranking measured',
-    value: quality(DEFAULT_RANKING).recallAt5 / best.recallAt5,
-    unit: 'ratio',
-    goal: { op: '>=', target: 1 },
-    note: `best: ${best.ranking}`,
-  });
-  const agreements = scales.flatMap((s) => s.vectorAgreementAt5 ?? []);
-  figures.push({
-    figure: 'vector mode top 5 = exact scan top 5 (share)',
-    value: Math.min(...agreements),
-    unit: 'score',
-    goal: { op: '>=', target: 1 },
-    note: `lowest over ${scales
-      .filter((s) => s.vectorAgreementAt5 !== undefined)
-      .map((s) => sizeLabel(s.size))
-      .join(', ')}`,
-  });
+  // No goal compares the default with the best ranking or the vector mode with the exact scan:
+  // the default was chosen on these same questions and the vector mode is an exact scan, so both
+  // would pass by construction. The rankings are reported side by side instead.
   for (const s of scales) {
     const label = `${sizeLabel(s.size)} chunks`;
     figures.push(

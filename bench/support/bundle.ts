@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { FUNCTION_BUNDLING } from '../../lib/constructs/function-bundling.js';
+import { build, type Metafile } from 'esbuild';
+import { cdkEsbuildOptions } from '../../lib/constructs/function-bundling.js';
 
 export interface Bundle {
   /** The `.mjs` file, as `NodejsFunction` names it for ESM. */
@@ -11,27 +11,6 @@ export interface Bundle {
   readonly gzipBytes: number;
   /** Bytes in the output per npm package (or per first-party folder), largest first. */
   readonly byPackage: readonly { readonly name: string; readonly bytes: number }[];
-}
-
-/**
- * The esbuild options `NodejsFunction` derives from the construct's bundling props (see
- * aws-lambda-nodejs `Bundling.buildEsbuildArgs`): `--bundle --platform=node --target --format
- * --minify --sourcemap --sources-content --keep-names --banner:js --main-fields`.
- */
-export function cdkEsbuildOptions(bundling: typeof FUNCTION_BUNDLING = FUNCTION_BUNDLING): BuildOptions {
-  return {
-    bundle: true,
-    platform: 'node',
-    target: bundling.target,
-    format: bundling.format,
-    minify: bundling.minify,
-    sourcemap: bundling.sourceMap,
-    sourcesContent: bundling.sourcesContent,
-    keepNames: bundling.keepNames,
-    banner: { js: bundling.banner },
-    mainFields: bundling.mainFields,
-    logLevel: 'error',
-  };
 }
 
 /** Bundles `entry` into `outDir/index.mjs` exactly as CDK does, and attributes its bytes. */

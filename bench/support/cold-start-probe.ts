@@ -36,7 +36,7 @@ if (mode === 'first-request') {
   result.firstRequestMs = performance.now() - requestStarted;
   result.firstRequestCpuMs = cpuMs();
   result.statusCode = preludes.get(stream)?.statusCode ?? 200;
-  result.body = Buffer.concat(chunks).toString('utf8').slice(0, 2000);
+  result.body = Buffer.concat(chunks).toString('utf8');
 }
 process.stdout.write('\\nBENCH_RESULT ' + JSON.stringify(result) + '\\n', () => process.exit(0));
 `;

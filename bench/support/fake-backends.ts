@@ -1,8 +1,8 @@
 /**
  * Every backend of the deployed invocations path as a wire-level fake on 127.0.0.1, each answering
  * after an injected latency: the embedded DynamoDB (dynalite) behind a delaying proxy, the fake
- * Bedrock (h2c) behind a proxy that delays per operation, and the fake Pinecone data plane with its
- * own latency, holding the sample corpus as the ingestion would put it there (Bedrock vectors).
+ * Bedrock (h2c) with a latency per pipeline stage, and the fake Pinecone data plane with its own
+ * latency, holding the sample corpus as the ingestion would put it there (Bedrock vectors).
  *
  * Run as a script (`node --import tsx fake-backends.ts '<latencies JSON>'`) it serves them in a
  * process of its own and prints `BENCH_READY {environment}`: the handler's environment for
@@ -20,25 +20,14 @@ import { ingestFolder } from '../../src/ingest/ingest-folder.js';
 import { startEmbeddedDynamo } from '../../src/local/embedded-dynamodb.js';
 import { startFakeBedrock } from '../../test/fakes/fake-bedrock.js';
 import { startFakePinecone } from '../../test/fakes/fake-pinecone.js';
-import { startBedrockLatencyProxy } from './bedrock-latency-proxy.js';
 import { startLatencyProxy } from './latency-proxy.js';
 import { SAMPLE_CORPUS, SAMPLE_SOURCE } from './sample-corpus.js';
 import { DEFAULT_LATENCIES, type InjectedLatencies } from './injected-latencies.js';
+import { groundedAnswer } from './grounded-answer.js';
 import { isMain } from './script.js';
 
 export const SESSION_TABLE = 'rag-sessions-bench';
 
-/** An answer of a realistic length (eight sentences, about 110 words) citing the passages. */
-const FAKE_ANSWER = [
-  'The documentation covers this in the first passage, which describes the steps in order [1].',
-  'Start the local server with npm start and keep the printed bearer token at hand for every call.',
-  'The token is also saved in the data directory, so a second start reuses it without any change.',
-  'Requests go to the invocations route with a JSON body in one of the supported input formats [2].',
-  'Each record gets one prediction in the same order, with the sources that the answer cites.',
-  'A follow-up question in the same session is condensed with the earlier turns before retrieval.',
-  'Limits on body size, records and query length are enforced by the handler itself [3].',
-  'See the troubleshooting pages when a call is rejected, since each error names its cause.',
-].join(' ');
 const EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
 
 export interface FakeBackends {
@@ -52,6 +41,7 @@ export async function startFakeBackends(latencies: InjectedLatencies): Promise<F
   const close = async () => {
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
   };
+  let passages: readonly string[] = [];
   try {
     const dataDir = await mkdtemp(join(tmpdir(), 'rag-bench-fakes-'));
     closers.push(() => rm(dataDir, { recursive: true, force: true }));
@@ -65,15 +55,10 @@ export async function startFakeBackends(latencies: InjectedLatencies): Promise<F
     const bedrock = await startFakeBedrock({
       firstTokenDelayMs: latencies.firstTokenMs,
       tokenDelayMs: latencies.tokenMs,
-      answer: () => FAKE_ANSWER,
+      // Quotes the first corpus passage of the prompt, so an answer proves that retrieval worked.
+      answer: groundedAnswer(() => passages),
     });
     closers.push(() => bedrock.close());
-    const bedrockProxy = await startBedrockLatencyProxy(bedrock.endpoint, {
-      embed: latencies.embedMs,
-      converse: latencies.generateMs,
-      guardrail: latencies.guardrailMs,
-    });
-    closers.push(() => bedrockProxy.close());
 
     const pinecone = await startFakePinecone({});
     closers.push(() => pinecone.close());
@@ -87,6 +72,14 @@ export async function startFakeBackends(latencies: InjectedLatencies): Promise<F
       index: new PineconeVectorIndex({ apiKey: fixedApiKey(pinecone.apiKey), host: pinecone.host }),
     });
     pinecone.setFault({ latencyMs: latencies.retrieveMs });
+    // Each call answers after its injected latency, as a model would (set after ingestion, which
+    // embeds the corpus through the same fake).
+    bedrock.setStageFault('embed', { latencyMs: latencies.embedMs });
+    bedrock.setStageFault('condense', { latencyMs: latencies.generateMs });
+    bedrock.setStageFault('generate', { latencyMs: latencies.generateMs });
+    bedrock.setStageFault('guardrail_input', { latencyMs: latencies.guardrailMs });
+    bedrock.setStageFault('guardrail_output', { latencyMs: latencies.guardrailMs });
+    passages = pinecone.vectors().map((vector) => String(vector.metadata.chunk_text ?? ''));
 
     return {
       environment: {
@@ -95,7 +88,7 @@ export async function startFakeBackends(latencies: InjectedLatencies): Promise<F
         RAG_DATA_DIR: dataDir,
         SESSION_TABLE_NAME: SESSION_TABLE,
         DYNAMODB_ENDPOINT: dynamoProxy.endpoint,
-        BEDROCK_ENDPOINT: bedrockProxy.endpoint,
+        BEDROCK_ENDPOINT: bedrock.endpoint,
         BEDROCK_EMBEDDING_MODEL_ID: EMBEDDING_MODEL,
         BEDROCK_GENERATION_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
         BEDROCK_GUARDRAIL_ID: 'bench-guardrail',

@@ -1,7 +1,7 @@
 /**
- * The real invocations handler (cloud adapters, `RAG_BACKEND=fakes`) served in this process by the
- * local API Gateway stand-in with the TOKEN authorizer, in front of the fake backends running in a
- * process of their own (see fake-backends.ts).
+ * The real invocations handler, wired by the Lambda's own composition root (the cloud adapters,
+ * `RAG_BACKEND=fakes`), served in this process by the local API Gateway stand-in with the TOKEN
+ * authorizer, in front of the fake backends running in a process of their own (see fake-backends.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -9,12 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServingHandler } from '../../functions/invocations/app.js';
 import { FileTokenStore } from '../../src/auth/file-token-store.js';
 import { issueToken } from '../../src/auth/issue-token.js';
 import { SCOPES } from '../../src/auth/principal.js';
 import { tokenAuthorizer } from '../../src/auth/token-authorizer.js';
-import { servingServicesFromEnvironment } from '../../src/composition/serving-services.js';
+import { VerifiedTokenCache } from '../../src/auth/verified-token-cache.js';
+import { lambdaServingServices } from '../../src/composition/lambda-services.js';
+import { createServingHandler } from '../../src/routes/serving-handler.js';
 import { systemClock } from '../../src/core/ports/clock.js';
 import { createLocalGateway, type StreamingHandler } from '../../src/local/local-gateway.js';
 import { installLocalStreamingRuntime } from '../../src/local/lambda-streaming-runtime.js';
@@ -68,10 +69,14 @@ export async function startFakeServing(options: FakeServingOptions = {}): Promis
     await issueToken(tokens, systemClock, { principal: 'bench', scopes: SCOPES, token: BENCH_TOKEN });
     installLocalStreamingRuntime();
     const environment = { ...backends.ready, ...options.environment };
-    const handler = createServingHandler(await servingServicesFromEnvironment(environment));
+    const handler = createServingHandler(await lambdaServingServices(environment));
     server = createLocalGateway({
       handler: handler as unknown as StreamingHandler,
-      authorizer: tokenAuthorizer(tokens, systemClock),
+      // API Gateway caches the authorizer's answer (and runs it in a Lambda of its own): a cached
+      // token costs the invocation nothing, as with `npm start`'s default cache.
+      authorizer: tokenAuthorizer(tokens, systemClock, {
+        cache: new VerifiedTokenCache({ ttlMs: 300_000, clock: systemClock }),
+      }),
     });
     const listening = server;
     await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));

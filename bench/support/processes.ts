@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { progress } from './script.js';
 
@@ -57,13 +58,27 @@ export function cleanEnvironment(extra: Readonly<Record<string, string>>): NodeJ
   };
 }
 
-/** Installs a peer project's locked dependencies once (`npm ci`), when its node_modules is missing. */
+/**
+ * Installs a peer project's locked dependencies (`npm ci`) when its node_modules is missing or was
+ * installed from another lockfile, so a changed peer is never measured with stale packages.
+ */
 export function ensureInstalled(projectDir: string): void {
-  if (existsSync(join(projectDir, 'node_modules'))) return;
-  progress(`npm ci in ${projectDir} (first run only)`);
+  const lockHash = createHash('sha256')
+    .update(readFileSync(join(projectDir, 'package-lock.json')))
+    .digest('hex');
+  const stamp = join(projectDir, 'node_modules', '.installed-from-lock');
+  let installed: string | undefined;
+  try {
+    installed = readFileSync(stamp, 'utf8');
+  } catch {
+    installed = undefined;
+  }
+  if (installed === lockHash) return;
+  progress(`npm ci in ${projectDir} (its lockfile changed or it was never installed)`);
   const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
     cwd: projectDir,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   if (result.status !== 0) throw new Error(`npm ci failed in ${projectDir} (exit ${String(result.status)})`);
+  writeFileSync(stamp, lockHash);
 }

@@ -40,11 +40,24 @@ export interface Section {
 export interface RecordedSection extends Section {
   readonly measuredAt: string;
   readonly seconds: number;
+  /** The commit measured (`git rev-parse --short HEAD`, `+` when the tree had changes). */
+  readonly commit?: string;
+  /** The machine's 1-minute load average when the section finished: others' work moves times. */
+  readonly loadAverage1m?: number;
+}
+
+/** What `npm run bench` adds once every benchmark ran. */
+export interface RunSummary {
+  readonly startedAt: string;
+  readonly minutes: number;
+  /** Benchmarks whose script failed; their rows are missing. */
+  readonly failed: readonly string[];
 }
 
 export interface ResultsFile {
   readonly machine: Readonly<Record<string, string | number>>;
   readonly sections: Readonly<Record<string, RecordedSection>>;
+  readonly run?: RunSummary;
 }
 
 export type Verdict = 'pass' | 'miss' | 'info' | 'not run';
@@ -119,13 +132,19 @@ export function summaryLine(sections: readonly Section[]): string {
   );
 }
 
-function gitCommit(): string {
+export function gitCommit(): string {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      encoding: 'utf8',
+    });
+    return dirty.trim() === '' ? commit : `${commit}+`;
   } catch {
     return 'unknown';
   }
 }
+
+export const loadAverage1m = (): number => Number((loadavg()[0] ?? 0).toFixed(2));
 
 export function machineDescription(): Record<string, string | number> {
   return {
@@ -135,7 +154,7 @@ export function machineDescription(): Record<string, string | number> {
     cores: availableParallelism(),
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     // Other work on the machine moves absolute times; the ratios are measured within one run.
-    loadAverage1m: Number((loadavg()[0] ?? 0).toFixed(2)),
+    loadAverage1m: loadAverage1m(),
     commit: gitCommit(),
   };
 }
@@ -148,13 +167,24 @@ export async function readResults(): Promise<ResultsFile | undefined> {
   }
 }
 
+async function writeResults(file: ResultsFile): Promise<void> {
+  await mkdir(dirname(RESULTS_FILE), { recursive: true });
+  await writeFile(RESULTS_FILE, `${JSON.stringify(file, null, 2)}\n`);
+}
+
 /** Replaces this section in `latest.json`, keeping the others (a single benchmark may run alone). */
 export async function recordSection(section: RecordedSection): Promise<void> {
   const previous = await readResults();
-  const file: ResultsFile = {
+  const { run: _, ...kept } = previous ?? { sections: {} };
+  await writeResults({
+    ...kept,
     machine: machineDescription(),
     sections: { ...previous?.sections, [section.name]: section },
-  };
-  await mkdir(dirname(RESULTS_FILE), { recursive: true });
-  await writeFile(RESULTS_FILE, `${JSON.stringify(file, null, 2)}\n`);
+  });
+}
+
+/** Records how the whole run went, once `npm run bench` has run every benchmark. */
+export async function recordRun(run: RunSummary): Promise<void> {
+  const results = await readResults();
+  await writeResults({ machine: machineDescription(), sections: {}, ...results, run });
 }

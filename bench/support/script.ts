@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { recordSection, renderTable, summaryLine, type Section } from './report.js';
+import { gitCommit, loadAverage1m, recordSection, renderTable, summaryLine, type Section } from './report.js';
 
 // The embedded adapters print nothing a benchmark needs; Lambda-only noise stays off.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -24,7 +24,13 @@ export async function runSection(run: () => Promise<Section>): Promise<void> {
   try {
     const section = await run();
     const seconds = (performance.now() - started) / 1000;
-    await recordSection({ ...section, measuredAt: new Date().toISOString(), seconds });
+    await recordSection({
+      ...section,
+      measuredAt: new Date().toISOString(),
+      seconds,
+      commit: gitCommit(),
+      loadAverage1m: loadAverage1m(),
+    });
     console.log(`\n${section.title} (${seconds.toFixed(0)} s)\n`);
     console.log(renderTable([section]));
     for (const line of section.findings ?? []) console.log(`  ${line}`);

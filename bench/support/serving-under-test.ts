@@ -10,18 +10,19 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServingHandler } from '../../functions/invocations/app.js';
 import { FileTokenStore } from '../../src/auth/file-token-store.js';
 import { issueToken } from '../../src/auth/issue-token.js';
 import { SCOPES } from '../../src/auth/principal.js';
 import { tokenAuthorizer } from '../../src/auth/token-authorizer.js';
-import { dynamoClientFor, servingServices } from '../../src/composition/serving-services.js';
-import { securityServices } from '../../src/composition/security-services.js';
+import { VerifiedTokenCache } from '../../src/auth/verified-token-cache.js';
+import { dynamoClientForEndpoint } from '../../src/composition/dynamo-client.js';
+import { dynamoStores, servingServices } from '../../src/composition/serving-services.js';
 import { loadSecurityConfig } from '../../src/config/security-config.js';
 import { loadServingConfig } from '../../src/config/serving-config.js';
 import { systemClock } from '../../src/core/ports/clock.js';
 import { createLocalGateway, type StreamingHandler } from '../../src/local/local-gateway.js';
 import { installLocalStreamingRuntime } from '../../src/local/lambda-streaming-runtime.js';
+import { createServingHandler } from '../../src/routes/serving-handler.js';
 import { recordingPorts } from '../../test/fakes/recording-ports.js';
 import type { InjectedLatencies } from './injected-latencies.js';
 
@@ -68,11 +69,20 @@ export async function startServingUnderTest(
     // interface: the invocations path never calls it, and nothing may reach out of the machine.
     const env = { RAG_DATA_DIR: dataDir, DYNAMODB_ENDPOINT: 'http://127.0.0.1:9', ...environment };
     const config = loadServingConfig(env);
-    const security = securityServices(loadSecurityConfig(env), config, dynamoClientFor(config), systemClock);
+    const security = loadSecurityConfig(env);
+    const { sessions, usage } = dynamoStores(
+      config,
+      security,
+      dynamoClientForEndpoint(config.dynamodbEndpoint),
+      systemClock,
+    );
+    const services = servingServices({ config, security, ports, sessions, usage });
     installLocalStreamingRuntime();
     server = createLocalGateway({
-      handler: createServingHandler(servingServices(config, ports, security)) as unknown as StreamingHandler,
-      authorizer: tokenAuthorizer(tokens, systemClock),
+      handler: createServingHandler(services) as unknown as StreamingHandler,
+      authorizer: tokenAuthorizer(tokens, systemClock, {
+        cache: new VerifiedTokenCache({ ttlMs: 300_000, clock: systemClock }),
+      }),
     });
     const listening = server;
     await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));

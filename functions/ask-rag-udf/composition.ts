@@ -1,12 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { RagPipeline } from '../../src/core/pipeline.js';
-import { systemClock } from '../../src/core/ports/clock.js';
+import type { RagPipeline } from '../../src/core/pipeline.js';
 import type { QuotaEnforcer } from '../../src/core/quota.js';
-import { loadSecurityConfig } from '../../src/config/security-config.js';
-import { loadServingConfig } from '../../src/config/serving-config.js';
-import { dynamoClientForEndpoint } from '../../src/composition/dynamo-client.js';
-import { pipelinePorts } from '../../src/composition/pipeline-ports.js';
-import { securityServices } from '../../src/composition/security-services.js';
+import { lambdaServingServices } from '../../src/composition/lambda-services.js';
 
 /** What the Redshift UDF needs, built once per container from the same variables as the invocations function. */
 export interface AskRagServices {
@@ -21,15 +16,17 @@ export interface AskRagServices {
   readonly rowTimeoutMs: number;
 }
 
+/**
+ * The Lambda's own composition root, so the UDF answers exactly as the invocations function does:
+ * the cloud adapters wired statically (no local adapter in its bundle), each client built once.
+ */
 export async function askRagServicesFromEnvironment(env: NodeJS.ProcessEnv): Promise<AskRagServices> {
-  const config = loadServingConfig(env);
-  const dynamo = dynamoClientForEndpoint(config.dynamodbEndpoint);
-  const security = securityServices(loadSecurityConfig(env), config, dynamo, systemClock);
+  const services = await lambdaServingServices(env);
   return {
-    pipeline: new RagPipeline(await pipelinePorts(config, dynamo)),
-    quota: security.quota,
-    logger: security.logger,
-    rowConcurrency: config.batchConcurrency,
-    rowTimeoutMs: config.requestTimeoutMs,
+    pipeline: services.pipeline,
+    quota: services.security.quota,
+    logger: services.logger,
+    rowConcurrency: services.config.batchConcurrency,
+    rowTimeoutMs: services.config.requestTimeoutMs,
   };
 }

@@ -110,6 +110,13 @@ export interface GuardrailConfig {
    * profile in every region of its geography. @default none (the guardrail runs in the stage's region)
    */
   readonly crossRegionProfile?: string;
+  /**
+   * How streamed answers meet the output guardrail: `sync` sends only text it has passed (first
+   * text after the first sentence and one guardrail call), `async` sends text as generated while it
+   * checks beside, and ends the stream when it intervenes (the caller may read text it would have
+   * stopped). @default 'sync'
+   */
+  readonly streamMode?: 'sync' | 'async';
 }
 
 /**
@@ -214,6 +221,7 @@ export const guardrailConfigSchema = z
       .string()
       .regex(GUARDRAIL_PROFILE_ID, 'must be a guardrail profile id such as us.guardrail.v1:0')
       .optional(),
+    streamMode: z.enum(['sync', 'async']).optional(),
   })
   .superRefine((guardrail, ctx) => {
     if (guardrail.create && guardrail.existing) {

@@ -1,4 +1,5 @@
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
 
 /**
  * esbuild emits ESM, but bundled CommonJS dependencies still call `require` for Node built-ins.
@@ -6,6 +7,25 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
  */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __ragCreateRequire } from 'node:module'; const require = __ragCreateRequire(import.meta.url);";
+
+/**
+ * Credential providers of the SDK's default chain that a Lambda function never reaches: the chain
+ * tries the environment first, and Lambda always puts the execution role's credentials there. The
+ * chain imports these lazily (`await import(...)`), so leaving them out of the bundle only removes
+ * code that is never loaded (≈ 100 kB, among them the STS and SSO clients of
+ * `@aws-sdk/nested-clients`); a process without credentials in its environment would fail on
+ * loading one of them instead of on finding no credentials (test/unit/function-bundle.test.ts).
+ */
+export const UNREACHED_CREDENTIAL_PROVIDERS = [
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@aws-sdk/credential-provider-login',
+  '@smithy/credential-provider-imds',
+  '@aws-sdk/nested-clients',
+];
 
 /**
  * How every function of the project is bundled (DESIGN 7): the local esbuild (no Docker), one
@@ -27,6 +47,7 @@ export const FUNCTION_BUNDLING = {
   sourceMap: true,
   sourcesContent: false,
   bundleAwsSDK: true,
+  externalModules: UNREACHED_CREDENTIAL_PROVIDERS,
   forceDockerBundling: false,
 } satisfies nodejs.BundlingOptions;
 
@@ -42,4 +63,27 @@ export function functionNodeOptions(
   options: { readonly enableSourceMaps?: boolean } = {},
 ): string | undefined {
   return options.enableSourceMaps ? SOURCE_MAPS_NODE_OPTION : undefined;
+}
+
+/**
+ * The esbuild options `NodejsFunction` derives from the bundling props (see aws-lambda-nodejs
+ * `Bundling.buildEsbuildArgs`): `--bundle --platform=node --target --format --minify --sourcemap
+ * --sources-content --external --keep-names --banner:js --main-fields`. The cold-start benchmark
+ * and the bundle test build with these, so they measure the very file CDK deploys.
+ */
+export function cdkEsbuildOptions(bundling: typeof FUNCTION_BUNDLING = FUNCTION_BUNDLING): BuildOptions {
+  return {
+    bundle: true,
+    platform: 'node',
+    target: bundling.target,
+    format: bundling.format,
+    minify: bundling.minify,
+    sourcemap: bundling.sourceMap,
+    sourcesContent: bundling.sourcesContent,
+    keepNames: bundling.keepNames,
+    banner: { js: bundling.banner },
+    mainFields: bundling.mainFields,
+    external: [...bundling.externalModules],
+    logLevel: 'error',
+  };
 }

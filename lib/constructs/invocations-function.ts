@@ -50,6 +50,12 @@ export interface BedrockAccess {
    * @default - none
    */
   readonly guardrailProfile?: string;
+  /**
+   * Streamed answers: `sync` holds text until the guardrail passed it, `async` sends it as
+   * generated and checks beside (`RAG_GUARDRAIL_STREAM_MODE`).
+   * @default 'sync'
+   */
+  readonly guardrailStreamMode?: 'sync' | 'async';
 }
 
 /** The Pinecone index; the API key stays in Secrets Manager and is read at runtime. */
@@ -84,15 +90,12 @@ export interface InvocationsFunctionProps {
    */
   readonly quotas?: { readonly requestsPerMinute: number; readonly tokensPerMinute: number };
   /**
-   * Bedrock models and guardrail. With `pinecone`, selects the cloud backend (`RAG_BACKEND=aws`).
-   * @default - no Bedrock access; the function runs the embedded local defaults
+   * Bedrock models and guardrail. The function wires only the cloud adapters (`RAG_BACKEND=aws`);
+   * the embedded local defaults run with `npm start`, never in Lambda.
    */
-  readonly bedrock?: BedrockAccess;
-  /**
-   * Pinecone index and API key secret. Required together with `bedrock`.
-   * @default - no Pinecone access
-   */
-  readonly pinecone?: PineconeAccess;
+  readonly bedrock: BedrockAccess;
+  /** Pinecone index and API key secret. */
+  readonly pinecone: PineconeAccess;
   /**
    * Name served at `/serving-endpoints/{name}/invocations`.
    * @default Defaults.endpointName ('rag')
@@ -194,11 +197,6 @@ export class InvocationsFunction extends Construct {
           `(${streamTimeout.toMilliseconds()} ms), which must be shorter than timeout (${timeout.toMilliseconds()} ms)`,
       );
     }
-    if ((props.bedrock === undefined) !== (props.pinecone === undefined)) {
-      throw new Error(
-        'bedrock and pinecone go together: the cloud backend needs both, the local one neither',
-      );
-    }
 
     const bundled = new BundledFunction(this, 'Bundled', {
       entry: props.entry ?? DEFAULT_ENTRY,
@@ -241,8 +239,8 @@ export class InvocationsFunction extends Construct {
     // Counters are kept with atomic UpdateItem ADDs only; nothing reads or deletes them.
     props.usageTable?.grant(this.role, 'dynamodb:UpdateItem');
     props.tokenTable?.grant(this.role, 'dynamodb:GetItem');
-    if (props.bedrock) grantBedrockAccess(this.role, props.bedrock);
-    props.pinecone?.apiKeySecret.grantRead(this.role);
+    grantBedrockAccess(this.role, props.bedrock);
+    props.pinecone.apiKeySecret.grantRead(this.role);
   }
 }
 
@@ -332,6 +330,7 @@ function cloudEnvironment(bedrock: BedrockAccess, pinecone: PineconeAccess): Rec
     ...(bedrock.condenseModelId !== undefined && { [EnvVar.condenseModelId]: bedrock.condenseModelId }),
     [EnvVar.guardrailId]: bedrock.guardrailId,
     [EnvVar.guardrailVersion]: bedrock.guardrailVersion,
+    [EnvVar.guardrailStreamMode]: bedrock.guardrailStreamMode ?? 'sync',
     [EnvVar.pineconeIndex]: pinecone.indexName,
     ...(pinecone.host !== undefined && { [EnvVar.pineconeHost]: pinecone.host }),
     [EnvVar.pineconeNamespace]: pinecone.namespace,

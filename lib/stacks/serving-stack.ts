@@ -92,6 +92,7 @@ export class ServingStack extends Stack {
       guardrailId: guardrail.id,
       guardrailVersion: guardrail.version,
       guardrailProfile: config.guardrail.crossRegionProfile,
+      guardrailStreamMode: config.guardrail.streamMode,
     };
     const pinecone = {
       indexName: config.pinecone.indexName,

@@ -1,11 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoSessionStore } from '../adapters/dynamodb/session-store.js';
-import { DynamoUsageStore } from '../adapters/dynamodb/usage-store.js';
 import type { SecurityConfig } from '../config/security-config.js';
-import type { ServingConfig } from '../config/serving-config.js';
 import type { Clock } from '../core/ports/clock.js';
 import type { SessionRecords } from '../core/ports/session-records.js';
+import type { UsageStore } from '../core/ports/usage-store.js';
 import { QuotaEnforcer } from '../core/quota.js';
 import { createServiceLogger } from '../observability/logger.js';
 
@@ -18,10 +15,10 @@ export interface SecurityServices {
   readonly clock: Clock;
 }
 
+/** The redacting logger and the quota enforcer over stores the composition root built. */
 export function securityServices(
   config: SecurityConfig,
-  serving: Pick<ServingConfig, 'sessionTable' | 'sessionTtlDays'>,
-  dynamo: DynamoDBClient,
+  stores: { readonly sessions: SessionRecords; readonly usage: UsageStore },
   clock: Clock,
 ): SecurityServices {
   const logger = createServiceLogger({
@@ -32,14 +29,9 @@ export function securityServices(
     config,
     logger,
     clock,
-    sessions: new DynamoSessionStore({
-      tableName: serving.sessionTable,
-      client: dynamo,
-      clock,
-      ttlDays: serving.sessionTtlDays,
-    }),
+    sessions: stores.sessions,
     quota: new QuotaEnforcer({
-      store: new DynamoUsageStore({ tableName: config.usageTable, client: dynamo }),
+      store: stores.usage,
       limits: {
         requestsPerWindow: config.quotaRpm,
         tokensPerWindow: config.quotaTpm,

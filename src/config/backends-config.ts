@@ -25,9 +25,16 @@ export type IndexConfig =
       readonly apiKey: { readonly secretId: string } | { readonly plain: string };
     };
 
+export type PineconeIndexConfig = Extract<IndexConfig, { readonly kind: 'pinecone' }>;
+
 export interface AttachedGuardrail {
   readonly guardrailId: string;
   readonly guardrailVersion: string;
+}
+
+/** A guardrail attached to ConverseStream: Bedrock's own stream processing mode. */
+export interface ConverseGuardrail extends AttachedGuardrail {
+  readonly streamProcessingMode: 'sync' | 'async';
 }
 
 export type GeneratorConfig =
@@ -38,7 +45,7 @@ export type GeneratorConfig =
       readonly modelId: string;
       readonly condenseModelId?: string;
       /** Set with RAG_GUARDRAIL=bedrock and RAG_GUARDRAIL_MODE=converse. */
-      readonly guardrail?: AttachedGuardrail;
+      readonly guardrail?: ConverseGuardrail;
     };
 
 export type GuardrailConfig =
@@ -180,7 +187,12 @@ export function resolveBackends(e: Env): BackendsConfig {
               kind: 'bedrock',
               modelId: required(e, EnvVar.generationModelId, `${EnvVar.generator}=bedrock`),
               ...(condenseModelId !== undefined && { condenseModelId }),
-              ...(attached && { guardrail: guardrailSettings() }),
+              ...(attached && {
+                guardrail: {
+                  ...guardrailSettings(),
+                  streamProcessingMode: e[EnvVar.guardrailStreamMode] === 'async' ? 'async' : 'sync',
+                },
+              }),
             }
           : { kind: 'extractive' },
     guardrail:

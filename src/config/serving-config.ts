@@ -5,6 +5,7 @@ import { Defaults } from '../shared/limits.js';
 import { SERVICE_VERSION } from '../shared/version.js';
 import { resolveBackends, type BackendsConfig } from './backends-config.js';
 import { invalidVariable } from './configuration-error.js';
+import { GUARDRAIL_STREAM_MODES, type GuardrailStreamMode } from '../core/checked-stream.js';
 
 export { ConfigurationError } from './configuration-error.js';
 
@@ -74,6 +75,7 @@ const envSchema = z.object({
   [EnvVar.generator]: z.optional(oneOf(['extractive', 'bedrock', 'openai-compatible'])),
   [EnvVar.guardrail]: z.optional(oneOf(['rules', 'bedrock', 'none'])),
   [EnvVar.guardrailMode]: z._default(oneOf(['apply', 'converse']), 'apply'),
+  [EnvVar.guardrailStreamMode]: z._default(oneOf(GUARDRAIL_STREAM_MODES), 'sync'),
   [EnvVar.bedrockEndpoint]: z.optional(z.url({ error: 'must be a URL such as http://127.0.0.1:4010' })),
   [EnvVar.bedrockRegion]: z.optional(nonEmpty),
   [EnvVar.embeddingModelId]: z._default(nonEmpty, 'amazon.titan-embed-text-v2:0'),
@@ -116,6 +118,8 @@ export interface ServingConfig {
   readonly streamTimeoutMs: number;
   readonly batchConcurrency: number;
   readonly version: string;
+  /** How streamed answers meet the output guardrail (`RAG_GUARDRAIL_STREAM_MODE`). */
+  readonly guardrailStreamMode: GuardrailStreamMode;
   /** Which adapter serves each port, with its settings. */
   readonly backends: BackendsConfig;
 }
@@ -154,6 +158,7 @@ export function loadServingConfig(env: NodeJS.ProcessEnv): ServingConfig {
     streamTimeoutMs,
     batchConcurrency: e[EnvVar.batchConcurrency],
     version: e[EnvVar.version],
+    guardrailStreamMode: e[EnvVar.guardrailStreamMode],
     backends: resolveBackends(e),
   };
 }

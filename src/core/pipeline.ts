@@ -5,17 +5,17 @@ import type { GenerateOptions, Generator } from './ports/generator.js';
 import type { Guardrail, GuardrailAssessment, GuardrailResult, GuardrailSource } from './ports/guardrail.js';
 import type { SessionStore } from './ports/session-store.js';
 import type { CitedSource, RetrievedChunk, Turn, Usage } from './ports/types.js';
-import type { VectorIndex } from './ports/vector-index.js';
+import type { VectorQuery } from './ports/vector-index.js';
 import type { Clock } from './ports/clock.js';
 import type { RequestParams } from './protocol/params.js';
 import { StageTimer } from './stage-timer.js';
 import { renumberCitations } from './citations.js';
-import { checkedStream, type SourcedCheck } from './checked-stream.js';
+import { checkedStream, type GuardrailStreamMode, type SourcedCheck } from './checked-stream.js';
 import { Defaults } from '../shared/limits.js';
 
 export interface PipelinePorts {
   readonly embedder: Embedder;
-  readonly index: VectorIndex;
+  readonly index: VectorQuery;
   readonly generator: Generator;
   readonly guardrail: Guardrail;
   readonly sessions: SessionStore;
@@ -26,11 +26,16 @@ export interface PipelineOptions {
   /** Turns of history given to condensing and generation. @default 6 */
   readonly historyTurns?: number;
   /**
-   * Streamed text is released at a sentence boundary once this many characters wait; each release
-   * runs the output guardrail over the text so far, so raise it to make fewer guardrail calls.
+   * The output guardrail checks streamed text at a sentence boundary once this many characters
+   * wait; each check covers the text so far, so raise it to make fewer guardrail calls.
    * @default 1 (every sentence)
    */
   readonly streamReleaseChars?: number;
+  /**
+   * `sync`: streamed text waits for the output guardrail; `async`: it is sent as generated while
+   * the guardrail checks it in parallel (see checkedStream). @default 'sync'
+   */
+  readonly guardrailStreamMode?: GuardrailStreamMode;
 }
 
 export interface AnswerRequest {
@@ -61,6 +66,8 @@ export interface Answer {
   readonly sources: readonly CitedSource[];
   readonly usage: Usage;
   readonly guardrail: GuardrailOutcome;
+  /** A streamed answer the guardrail cut short: the caller got no complete answer. */
+  readonly stoppedByGuardrail?: boolean;
   readonly trace: {
     readonly retrievalQuestion: string;
     readonly retrieved: readonly { readonly id: string; readonly score: number }[];
@@ -108,6 +115,7 @@ interface Generated {
   readonly cited: readonly RetrievedChunk[];
   readonly usage: Usage;
   readonly checks: readonly SourcedCheck[];
+  readonly stoppedByGuardrail?: boolean;
 }
 
 /**
@@ -118,6 +126,7 @@ interface Generated {
 export class RagPipeline {
   private readonly historyTurns: number;
   private readonly streamReleaseChars: number;
+  private readonly guardrailStreamMode: GuardrailStreamMode;
 
   constructor(
     private readonly ports: PipelinePorts,
@@ -125,6 +134,7 @@ export class RagPipeline {
   ) {
     this.historyTurns = options.historyTurns ?? Defaults.historyTurns;
     this.streamReleaseChars = options.streamReleaseChars ?? 1;
+    this.guardrailStreamMode = options.guardrailStreamMode ?? 'sync';
   }
 
   async answer(request: AnswerRequest): Promise<Answer> {
@@ -136,8 +146,9 @@ export class RagPipeline {
   /**
    * Streams the answer. Everything up to generation (history, retrieval, the input check) runs
    * before this resolves, so those failures still surface as an HTTP error; the text then
-   * arrives sentence by sentence after the output check, and the last event (the complete
-   * answer) comes only after the turn is stored.
+   * arrives as the guardrail stream mode lets it (sentence by sentence after the output check, or
+   * as generated with the check beside it), and the last event (the complete answer) comes only
+   * after the whole answer passed the output check and the turn is stored.
    */
   async answerStream(request: AnswerRequest): Promise<AnswerStream> {
     const prepared = await this.prepare(request);
@@ -161,6 +172,7 @@ export class RagPipeline {
       guardrail: this.ports.guardrail,
       passageCount: matches.length,
       minReleaseChars: this.streamReleaseChars,
+      mode: this.guardrailStreamMode,
       ...(request.abortSignal && { abortSignal: request.abortSignal }),
     });
     let step = await stream.next();
@@ -175,6 +187,7 @@ export class RagPipeline {
       cited: outcome.order.map((n) => matches[n - 1]).filter((chunk) => chunk !== undefined),
       usage: addUsage(prepared.usage, outcome.usage),
       checks: [prepared.input, ...outcome.checks],
+      ...(outcome.stopped && { stoppedByGuardrail: true }),
     };
     yield { type: 'answer', answer: await this.finish(prepared, generated) };
   }
@@ -289,6 +302,7 @@ export class RagPipeline {
       sources,
       usage: generated.usage,
       guardrail: summarizeGuardrail(generated.checks),
+      ...(generated.stoppedByGuardrail && { stoppedByGuardrail: true }),
       trace: {
         retrievalQuestion: prepared.retrievalQuestion,
         retrieved: prepared.matches.map(({ id, score }) => ({ id, score })),

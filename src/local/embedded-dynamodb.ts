@@ -241,10 +241,13 @@ export async function startEmbeddedDynamo(options: EmbeddedDynamoOptions = {}): 
       client: runningClient,
       close: () => {
         closing ??= (async () => {
-          runningClient.destroy();
           try {
+            // The server first: it lets requests in flight finish (the serving code shares this
+            // client), and dynalite fails a request whose socket died mid-operation with an
+            // exception nothing can catch.
             await closeServer(running);
           } finally {
+            runningClient.destroy();
             release();
           }
         })();

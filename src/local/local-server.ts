@@ -2,14 +2,14 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createServingHandler } from '../../functions/invocations/app.js';
-import { servingServicesFromEnvironment } from '../composition/serving-services.js';
+import { createServingHandler } from '../routes/serving-handler.js';
 import { tokenStoreFromEnvironment } from '../composition/token-store-from-env.js';
 import { authorizerFromEnvironment } from '../composition/authorizer-from-env.js';
 import { dynamoClientForEndpoint } from '../composition/dynamo-client.js';
 import { systemClock } from '../core/ports/clock.js';
 import { EnvVar } from '../shared/env.js';
 import { loadServingConfig } from '../config/serving-config.js';
+import { loadSecurityConfig } from '../config/security-config.js';
 import { Defaults } from '../shared/limits.js';
 import { ensureSessionTable } from '../adapters/dynamodb/session-table.js';
 import { ensureUsageTable } from '../adapters/dynamodb/usage-table.js';
@@ -21,6 +21,8 @@ import { upgradeLegacySessionTable } from './legacy-session-table.js';
 import { createLocalGateway, type StreamingHandler } from './local-gateway.js';
 import { installLocalStreamingRuntime } from './lambda-streaming-runtime.js';
 import { resolveLocalToken, type LocalToken } from './local-token.js';
+import { localServingServices } from './local-services.js';
+import { deepCheckAuthentication } from '../composition/serving-services.js';
 
 export interface LocalServerOptions {
   /** All local state: index, embedded DynamoDB data, token hashes. @default '.rag' */
@@ -133,16 +135,6 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     await ensureSessionTable(dynamo.client, SESSION_TABLE);
     await upgradeLegacySessionTable(dynamo.client, LEGACY_SESSION_TABLE, SESSION_TABLE, log);
     await ensureUsageTable(dynamo.client, USAGE_TABLE);
-    let firstStartIngest: IngestSummary | undefined;
-    // The sample corpus goes into the local index; a server on Pinecone has its own ingestion.
-    const { backends } = loadServingConfig({ ...options.environment });
-    if (
-      options.sampleCorpusDir &&
-      backends.index.kind === 'local' &&
-      !(await exists(localIndexPath(dataDir)))
-    ) {
-      firstStartIngest = await ingestSampleCorpus(dataDir, options.sampleCorpusDir, backends.embedder, log);
-    }
     const environment: NodeJS.ProcessEnv = {
       ...options.environment,
       [EnvVar.dataDir]: dataDir,
@@ -153,13 +145,31 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     };
     // Locally the token file it is: the token CLI must be able to write it while we run.
     delete environment[EnvVar.tokenTable];
+    const config = loadServingConfig(environment);
+    let firstStartIngest: IngestSummary | undefined;
+    // The sample corpus goes into the local index; a server on Pinecone has its own ingestion.
+    const usesLocalIndex = config.backends.index.kind === 'local';
+    if (options.sampleCorpusDir && usesLocalIndex && !(await exists(localIndexPath(dataDir)))) {
+      firstStartIngest = await ingestSampleCorpus(
+        dataDir,
+        options.sampleCorpusDir,
+        config.backends.embedder,
+        log,
+      );
+    }
     const token = await resolveLocalToken({
       dataDir,
       envToken: options.token,
       store: tokenStoreFromEnvironment(environment),
       clock: systemClock,
     });
-    const handler = createServingHandler(await servingServicesFromEnvironment(environment));
+    const services = await localServingServices({
+      config,
+      security: loadSecurityConfig(environment),
+      dynamo: dynamo.client,
+      authenticate: deepCheckAuthentication(environment, systemClock),
+    });
+    const handler = createServingHandler(services);
     const server = createLocalGateway({
       handler: handler as unknown as StreamingHandler,
       authorizer: authorizerFromEnvironment(environment, systemClock),

@@ -39,6 +39,8 @@ export const EnvVar = {
   guardrail: 'RAG_GUARDRAIL',
   /** `apply`: ApplyGuardrail on the question and the answer; `converse`: attached to the Converse call. */
   guardrailMode: 'RAG_GUARDRAIL_MODE',
+  /** Streamed answers: `sync` holds text until the guardrail passed it; `async` sends it at once and checks beside. */
+  guardrailStreamMode: 'RAG_GUARDRAIL_STREAM_MODE',
   // Bedrock
   bedrockEndpoint: 'BEDROCK_ENDPOINT',
   bedrockRegion: 'BEDROCK_REGION',

@@ -8,15 +8,19 @@ export type DynamoOperation = string;
 export type DynamoFault =
   | { readonly kind: 'throttle' }
   | { readonly kind: 'server-error' }
-  | { readonly kind: 'delay'; readonly ms: number };
+  | { readonly kind: 'delay'; readonly ms: number }
+  /** Holds the request unanswered until `heal()`, then forwards it. */
+  | { readonly kind: 'hold' };
 
 export interface DynamoFaultProxy {
   /** `http://127.0.0.1:<port>`: give this to the code under test as its DynamoDB endpoint. */
   readonly endpoint: string;
   /** From now on, the operations answer with the fault (others pass through untouched). */
   inject(operations: readonly DynamoOperation[], fault: DynamoFault): void;
-  /** Every operation passes through again. */
+  /** Every operation passes through again; held requests are forwarded. */
   heal(): void;
+  /** The next request of the operation to arrive: ask before causing it. */
+  arrival(operation: DynamoOperation): Promise<void>;
   /** How often each operation was faulted so far. */
   faulted(operation: DynamoOperation): number;
   /** Resolves when no forwarded request (a delayed one, say) is still in flight. */
@@ -55,6 +59,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 export async function startDynamoFaultProxy(upstream: string): Promise<DynamoFaultProxy> {
   let faults = new Map<DynamoOperation, DynamoFault>();
   const faultCounts = new Map<DynamoOperation, number>();
+  let held: (() => void)[] = [];
+  const waiting = new Map<DynamoOperation, (() => void)[]>();
   let inFlight = 0;
   let waiters: (() => void)[] = [];
 
@@ -90,10 +96,13 @@ export async function startDynamoFaultProxy(upstream: string): Promise<DynamoFau
         String(req.headers['x-amz-target'] ?? '')
           .split('.')
           .pop() ?? '';
+      for (const wake of waiting.get(operation)?.splice(0) ?? []) wake();
       const fault = faults.get(operation);
       if (fault !== undefined) faultCounts.set(operation, (faultCounts.get(operation) ?? 0) + 1);
       if (fault?.kind === 'delay') await sleep(fault.ms);
-      if (fault === undefined || fault.kind === 'delay') return forward(req, res, body);
+      if (fault?.kind === 'hold') await new Promise<void>((forwardNow) => held.push(forwardNow));
+      if (fault === undefined || fault.kind === 'delay' || fault.kind === 'hold')
+        return forward(req, res, body);
       const { status, body: error } = ERROR_BODIES[fault.kind];
       const payload = JSON.stringify(error);
       res.writeHead(status, {
@@ -118,12 +127,20 @@ export async function startDynamoFaultProxy(upstream: string): Promise<DynamoFau
     },
     heal: () => {
       faults = new Map();
+      for (const forwardNow of held.splice(0)) forwardNow();
     },
+    arrival: (operation) =>
+      new Promise<void>((arrived) => {
+        const queue = waiting.get(operation) ?? [];
+        waiting.set(operation, queue);
+        queue.push(arrived);
+      }),
     faulted: (operation) => faultCounts.get(operation) ?? 0,
     idle: () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((wake) => waiters.push(wake))),
     close: () =>
       new Promise<void>((closed) => {
         waiters = [];
+        held = [];
         server.close(() => closed());
         server.closeAllConnections();
       }),

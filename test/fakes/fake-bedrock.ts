@@ -10,9 +10,35 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 
 export type BedrockOperation = 'InvokeModel' | 'Converse' | 'ConverseStream' | 'ApplyGuardrail';
 
+/**
+ * The pipeline stage a request serves, as the fake tells them apart (named as the trace's stage
+ * timings): a Converse call that rewrites a follow-up is `condense`, one that answers is
+ * `generate`; ApplyGuardrail is `guardrail_input` or `guardrail_output` by its source.
+ */
+export type BedrockStage = 'embed' | 'condense' | 'generate' | 'guardrail_input' | 'guardrail_output';
+
+/** A fault that hits only the requests of one stage. */
+export interface StageFault {
+  /**
+   * Added before the answer. Not to ConverseStream, whose timing is `firstTokenDelayMs` and
+   * `tokenDelayMs`: a streamed answer's latency is when its tokens come.
+   */
+  readonly latencyMs?: number;
+  /** Answer the next N requests of the stage with 429 ThrottlingException. */
+  readonly throttle?: number;
+  /** Answer the next N requests of the stage with 500 InternalServerException. */
+  readonly serverErrors?: number;
+  /** Hold the stage's requests unanswered until `release(stage)`, or until the client gives up. */
+  readonly hold?: boolean;
+}
+
+/** How the fake's answer to a request ended. */
+export type RequestEnd = 'answered' | 'abandoned';
+
 /** One request the fake received, so tests can assert what the adapters send. */
 export interface RecordedBedrockRequest {
   readonly operation: BedrockOperation;
+  readonly stage: BedrockStage;
   /** Model id or guardrail id from the path, decoded. */
   readonly target: string;
   readonly guardrailVersion?: string;
@@ -22,6 +48,8 @@ export interface RecordedBedrockRequest {
   finishedAt?: number;
   /** HTTP status the fake answered with. */
   status?: number;
+  /** Settles when the answer was sent in full, or the client reset the stream before that. */
+  readonly ended: Promise<RequestEnd>;
 }
 
 export interface FakeBedrockFaults {
@@ -55,6 +83,16 @@ export interface FakeBedrock {
   readonly endpoint: string;
   readonly requests: RecordedBedrockRequest[];
   setFault(faults: Partial<FakeBedrockFaults>): void;
+  /** From now on the stage's requests meet this fault (it replaces the stage's previous one). */
+  setStageFault(stage: BedrockStage, fault: StageFault): void;
+  /** Clears every stage fault and answers the requests still held. */
+  healStages(): void;
+  /** Answers the stage's held requests and stops holding new ones. */
+  release(stage: BedrockStage): void;
+  /** How many requests of the stage met its fault so far (throttled, failed or held). */
+  faulted(stage: BedrockStage): number;
+  /** The next request of the stage to arrive: ask before causing it. */
+  arrival(stage: BedrockStage): Promise<RecordedBedrockRequest>;
   close(): Promise<void>;
 }
 
@@ -109,6 +147,22 @@ function messagesText(body: Record<string, unknown>): string {
     .join('\n');
 }
 
+function systemText(body: Record<string, unknown>): string {
+  return ((body.system as { text?: string }[] | undefined) ?? []).map((s) => s.text ?? '').join('');
+}
+
+/** Which stage a request serves; the condense prompt is the one that asks for a standalone question. */
+function stageOf(operation: BedrockOperation, body: Record<string, unknown>): BedrockStage {
+  switch (operation) {
+    case 'InvokeModel':
+      return 'embed';
+    case 'ApplyGuardrail':
+      return body.source === 'INPUT' ? 'guardrail_input' : 'guardrail_output';
+    default:
+      return /standalone question/i.test(systemText(body)) ? 'condense' : 'generate';
+  }
+}
+
 /**
  * A fake Bedrock runtime over h2c, speaking the real wire format: InvokeModel (Titan v2 and Cohere
  * embeddings), Converse, ConverseStream (AWS event stream) and ApplyGuardrail, with switches for
@@ -117,6 +171,47 @@ function messagesText(body: Record<string, unknown>): string {
 export async function startFakeBedrock(options: FakeBedrockOptions = {}): Promise<FakeBedrock> {
   let faults: FakeBedrockFaults = { ...DEFAULT_FAULTS, ...options };
   const requests: RecordedBedrockRequest[] = [];
+  const stageFaults = new Map<BedrockStage, StageFault>();
+  const faultCounts = new Map<BedrockStage, number>();
+  const held = new Map<BedrockStage, (() => void)[]>();
+  const waiting = new Map<BedrockStage, ((request: RecordedBedrockRequest) => void)[]>();
+  const countFault = (stage: BedrockStage) => faultCounts.set(stage, (faultCounts.get(stage) ?? 0) + 1);
+  const release = (stage: BedrockStage) => {
+    const fault = stageFaults.get(stage);
+    if (fault?.hold) stageFaults.set(stage, { ...fault, hold: false });
+    for (const answer of held.get(stage)?.splice(0) ?? []) answer();
+  };
+
+  /** The stage's own fault, if any: an error to answer with, after its latency or hold. */
+  const stageFault = async (
+    record: RecordedBedrockRequest,
+    res: Http2ServerResponse,
+  ): Promise<[number, string] | undefined> => {
+    const fault = stageFaults.get(record.stage);
+    if (fault === undefined) return undefined;
+    if (fault.latencyMs && record.operation !== 'ConverseStream') await sleep(fault.latencyMs);
+    if (fault.hold) {
+      countFault(record.stage);
+      await new Promise<void>((answer) => {
+        const queue = held.get(record.stage) ?? [];
+        held.set(record.stage, queue);
+        queue.push(answer);
+        res.stream.once('close', answer);
+      });
+    }
+    const current = stageFaults.get(record.stage) ?? {};
+    if ((current.throttle ?? 0) > 0) {
+      stageFaults.set(record.stage, { ...current, throttle: (current.throttle ?? 0) - 1 });
+      countFault(record.stage);
+      return [429, 'ThrottlingException'];
+    }
+    if ((current.serverErrors ?? 0) > 0) {
+      stageFaults.set(record.stage, { ...current, serverErrors: (current.serverErrors ?? 0) - 1 });
+      countFault(record.stage);
+      return [500, 'InternalServerException'];
+    }
+    return undefined;
+  };
   const answerOf = options.answer ?? defaultAnswer;
 
   const guardrailVerdict = (text: string): 'pass' | 'block' | 'anonymize' => {
@@ -193,7 +288,7 @@ export async function startFakeBedrock(options: FakeBedrockOptions = {}): Promis
 
   /** The answer text, or the guardrail's message when a guardrail is attached and intervenes. */
   const converseAnswer = (body: Record<string, unknown>) => {
-    const system = ((body.system as { text?: string }[] | undefined) ?? []).map((s) => s.text ?? '').join('');
+    const system = systemText(body);
     const condensing = /standalone question/i.test(system);
     const text = condensing
       ? (options.condense?.(body) ?? `standalone: ${messagesText(body).split('Follow-up question: ').at(-1)}`)
@@ -326,13 +421,21 @@ export async function startFakeBedrock(options: FakeBedrockOptions = {}): Promis
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
     const record: RecordedBedrockRequest = {
       operation: matched.operation,
+      stage: stageOf(matched.operation, body),
       target: matched.target,
       ...(matched.version !== undefined && { guardrailVersion: matched.version }),
       body,
       receivedAt: performance.now(),
+      ended: new Promise<RequestEnd>((settle) =>
+        res.stream.once('close', () => settle(record.finishedAt === undefined ? 'abandoned' : 'answered')),
+      ),
     };
     requests.push(record);
+    for (const wake of waiting.get(record.stage)?.splice(0) ?? []) wake(record);
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    const ownFault = await stageFault(record, res);
+    if (res.stream.destroyed || res.stream.closed) return;
+    if (ownFault) return sendError(res, record, ...ownFault);
     const fault = injectedFault(matched.operation);
     if (fault) return sendError(res, record, ...fault);
     switch (matched.operation) {
@@ -380,6 +483,21 @@ export async function startFakeBedrock(options: FakeBedrockOptions = {}): Promis
     setFault: (next) => {
       faults = { ...faults, ...next };
     },
+    setStageFault: (stage, fault) => {
+      stageFaults.set(stage, fault);
+    },
+    healStages: () => {
+      for (const stage of [...stageFaults.keys()]) release(stage);
+      stageFaults.clear();
+    },
+    release,
+    faulted: (stage) => faultCounts.get(stage) ?? 0,
+    arrival: (stage) =>
+      new Promise((resolve) => {
+        const queue = waiting.get(stage) ?? [];
+        waiting.set(stage, queue);
+        queue.push(resolve);
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const session of sessions) session.destroy();

@@ -20,6 +20,8 @@ export interface RecordedPineconeRequest {
   /** Size of the request body in bytes. */
   readonly bytes: number;
   readonly apiKey: string | undefined;
+  /** The `X-Pinecone-Api-Version` header: the REST API version the client speaks. */
+  readonly apiVersion: string | undefined;
   /** HTTP status the fake answered with; absent when it dropped the connection. */
   status?: number;
 }
@@ -32,6 +34,8 @@ export interface FakePineconeFaults {
   readonly times?: number;
   /** Drop every connection at once, as a dead host would. */
   readonly down: boolean;
+  /** Hold every answer until the fault is lifted (`hold: false`) or the client gives up. */
+  readonly hold?: boolean;
 }
 
 export interface FakePineconeOptions extends Partial<FakePineconeFaults> {
@@ -132,6 +136,7 @@ export async function startFakePinecone(options: FakePineconeOptions = {}): Prom
   const namespaces = new Map<string, Map<string, StoredVector>>();
   const requests: RecordedPineconeRequest[] = [];
   const sockets = new Set<Socket>();
+  let held: (() => void)[] = [];
 
   const space = (name: unknown) => {
     const key = typeof name === 'string' ? name : '';
@@ -250,7 +255,9 @@ export async function startFakePinecone(options: FakePineconeOptions = {}): Prom
       name,
       dimension,
       metric: options.metric ?? 'cosine',
-      host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+      // Pinecone answers a bare host and clients add https://; this fake speaks plain http, so its
+      // host carries the scheme a client must use to reach it.
+      host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
       deletion_protection: 'disabled',
       spec: { serverless: { cloud: 'aws', region: 'us-east-1' } },
       status: { ready: true, state: 'Ready' },
@@ -270,9 +277,17 @@ export async function startFakePinecone(options: FakePineconeOptions = {}): Prom
       body: raw.length > 0 ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {},
       bytes: raw.length,
       apiKey: req.headers['api-key'] as string | undefined,
+      apiVersion: req.headers['x-pinecone-api-version'] as string | undefined,
     };
     requests.push(record);
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    if (faults.hold) {
+      await new Promise<void>((answer) => {
+        held.push(answer);
+        res.once('close', answer);
+      });
+      if (res.destroyed || res.writableEnded) return;
+    }
     if (faults.status !== undefined && (faults.times ?? Infinity) > 0) {
       const status = faults.status;
       faults = { ...faults, times: (faults.times ?? Infinity) - 1 };
@@ -282,6 +297,7 @@ export async function startFakePinecone(options: FakePineconeOptions = {}): Prom
       });
     }
     if (record.apiKey !== apiKey) return reply(res, record, 401, { code: 16, message: 'Invalid API key' });
+    // The control plane's describe-index, answered by the same fake: its host is this data plane.
     const described = /^\/indexes\/([^/]+)$/.exec(record.path);
     if (record.method === 'GET' && described)
       return describeIndex(res, record, decodeURIComponent(described[1]!));
@@ -314,11 +330,13 @@ export async function startFakePinecone(options: FakePineconeOptions = {}): Prom
     vectors: (namespace = '') => [...space(namespace).values()],
     setFault: (next) => {
       faults = { ...faults, ...next };
+      if (!faults.hold) for (const answer of held.splice(0)) answer();
       // A host that went down takes its open connections with it.
       if (faults.down) for (const socket of sockets) socket.destroy();
     },
     close: () =>
       new Promise<void>((resolve) => {
+        held = [];
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),

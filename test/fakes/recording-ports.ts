@@ -59,9 +59,6 @@ export function recordingPorts(
     },
     index: {
       query: ({ topK }) => timed('query', () => ({ matches: chunks.slice(0, topK) })),
-      upsert: async () => undefined,
-      delete: async () => undefined,
-      listIds: async () => [],
     },
     generator: {
       generate: ({ passages }) =>

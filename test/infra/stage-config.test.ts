@@ -51,6 +51,20 @@ describe('Stage configuration', () => {
     );
   });
 
+  it('takes a guardrail stream mode of sync or async only', () => {
+    // Prepare
+    const asynchronous = withChange('qa', ['guardrail', 'streamMode'], 'async');
+    const unknown = withChange('qa', ['guardrail', 'streamMode'], 'eventually');
+
+    // Act
+    const accepted = parseStageConfig(asynchronous);
+    const act = () => parseStageConfig(unknown);
+
+    // Assess
+    expect(accepted.guardrail.streamMode).toBe('async');
+    expect(act).toThrow(/guardrail\.streamMode/);
+  });
+
   it('names an unknown key', () => {
     // Prepare
     const config = withChange('qa', ['api', 'throttlingRate'], 5);

@@ -7,11 +7,15 @@ import { askRagServicesFromEnvironment } from '../../functions/ask-rag-udf/compo
 import { ensureSessionTable } from '../../src/adapters/dynamodb/session-table.js';
 import { ensureUsageTable } from '../../src/adapters/dynamodb/usage-table.js';
 import { DynamoSessionStore } from '../../src/adapters/dynamodb/session-store.js';
-import { openLocalRetrieval } from '../../src/adapters/local/open-local-retrieval.js';
+import { bedrockRuntimeClient } from '../../src/adapters/bedrock/bedrock-client.js';
+import { BedrockEmbedder } from '../../src/adapters/bedrock/bedrock-embedder.js';
+import { PineconeVectorIndex } from '../../src/adapters/pinecone/pinecone-index.js';
+import { fixedApiKey } from '../../src/adapters/pinecone/secret-api-key.js';
 import { ingestFolder } from '../../src/ingest/ingest-folder.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../src/local/embedded-dynamodb.js';
 import type { RedshiftUdfEvent, UdfArgument } from '../../src/redshift/udf-protocol.js';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/fake-bedrock.js';
+import { startFakePinecone, type FakePinecone } from '../fakes/fake-pinecone.js';
 import { SAMPLE_CORPUS } from '../support/local-server.js';
 
 const SESSION_TABLE = 'udf-sessions';
@@ -24,6 +28,9 @@ const FAILING_WORD = 'explode';
 let dataDir: string;
 let dynamo: EmbeddedDynamo;
 let bedrock: FakeBedrock;
+let pinecone: FakePinecone;
+const EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
+const DIMENSIONS = 256;
 
 /** The model's answer names the row its question came from. */
 function answerFor(body: Record<string, unknown>): string {
@@ -36,10 +43,18 @@ function answerFor(body: Record<string, unknown>): string {
 function environment(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     RAG_DATA_DIR: dataDir,
-    RAG_GENERATOR: 'bedrock',
+    // The cloud adapters the deployed function wires, against the wire fakes.
+    RAG_BACKEND: 'fakes',
+    BEDROCK_GUARDRAIL_ID: 'gr-fake',
+    BEDROCK_GUARDRAIL_VERSION: '1',
     BEDROCK_ENDPOINT: bedrock.endpoint,
     BEDROCK_REGION: 'us-east-1',
+    BEDROCK_EMBEDDING_MODEL_ID: EMBEDDING_MODEL,
+    BEDROCK_EMBEDDING_DIMENSIONS: String(DIMENSIONS),
     BEDROCK_GENERATION_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+    PINECONE_HOST: pinecone.host,
+    PINECONE_API_KEY: pinecone.apiKey,
+    PINECONE_NAMESPACE: '',
     SESSION_TABLE_NAME: SESSION_TABLE,
     USAGE_TABLE_NAME: USAGE_TABLE,
     DYNAMODB_ENDPOINT: dynamo.endpoint,
@@ -90,15 +105,26 @@ function results(response: UdfResponse): (Record<string, unknown> | null)[] {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'rag-udf-'));
-  const { embedder, index } = await openLocalRetrieval(dataDir);
-  await index.batch(() => ingestFolder({ dir: SAMPLE_CORPUS, source: 'docs', embedder, index }));
-  [dynamo, bedrock] = await Promise.all([startEmbeddedDynamo(), startFakeBedrock({ answer: answerFor })]);
+  [dynamo, bedrock, pinecone] = await Promise.all([
+    startEmbeddedDynamo(),
+    startFakeBedrock({ answer: answerFor }),
+    startFakePinecone({ dimension: DIMENSIONS }),
+  ]);
+  const client = bedrockRuntimeClient({ endpoint: bedrock.endpoint });
+  await ingestFolder({
+    dir: SAMPLE_CORPUS,
+    source: 'docs',
+    embedder: new BedrockEmbedder({ modelId: EMBEDDING_MODEL, dimensions: DIMENSIONS, client }),
+    index: new PineconeVectorIndex({ host: pinecone.host, apiKey: fixedApiKey(pinecone.apiKey) }),
+  });
+  client.destroy();
   await ensureSessionTable(dynamo.client, SESSION_TABLE);
   await ensureUsageTable(dynamo.client, USAGE_TABLE);
   handler = createAskRagHandler(await askRagServicesFromEnvironment(environment()));
 });
 afterAll(async () => {
   await bedrock?.close();
+  await pinecone?.close();
   await dynamo?.close();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });

@@ -4,7 +4,6 @@ import { bedrockRuntimeClient } from '../../src/adapters/bedrock/bedrock-client.
 import { BedrockEmbedder } from '../../src/adapters/bedrock/bedrock-embedder.js';
 import { UnsupportedEmbeddingModelError } from '../../src/adapters/bedrock/embedding-models.js';
 import { BackendUnavailableError, DeadlineExceededError } from '../../src/core/errors.js';
-import { withDeadline } from '../../src/core/deadline.js';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/fake-bedrock.js';
 
 let fake: FakeBedrock;
@@ -21,6 +20,7 @@ afterAll(async () => {
 beforeEach(() => {
   fake.requests.length = 0;
   fake.setFault({ latencyMs: 0, throttle: 0, serverErrors: 0 });
+  fake.healStages();
 });
 
 const texts = (n: number) => Array.from({ length: n }, (_, i) => `chunk number ${i} about sessions`);
@@ -116,22 +116,27 @@ describe('Class: BedrockEmbedder', () => {
   });
 
   it('stops retrying at the deadline and reports the deadline', async () => {
-    // Prepare
+    // Prepare: every attempt is throttled, and the client would try 50 times.
     const embedder = new BedrockEmbedder({
       modelId: 'amazon.titan-embed-text-v2:0',
       client: bedrockRuntimeClient({ endpoint: fake.endpoint, maxAttempts: 50 }),
     });
-    fake.setFault({ throttle: 1000, latencyMs: 20 });
-    // Act
-    const failure = await withDeadline(150, (signal) =>
-      embedder.embed({ texts: ['x'], purpose: 'query', abortSignal: signal }),
-    ).catch((error: unknown) => error);
-    const attemptsAtDeadline = fake.requests.length;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    fake.setStageFault('embed', { throttle: 1000 });
+    const deadline = new AbortController();
+    const firstAttempt = fake.arrival('embed');
+    // Act: the deadline passes once the first attempt was throttled.
+    const embedding = embedder
+      .embed({ texts: ['x'], purpose: 'query', abortSignal: deadline.signal })
+      .catch((error: unknown) => error);
+    await (
+      await firstAttempt
+    ).ended;
+    deadline.abort(new DeadlineExceededError(150));
+    // The call itself settles only when the SDK's retry loop has given up.
+    const failure = await embedding;
     // Assess
     expect(failure).toBeInstanceOf(DeadlineExceededError);
-    expect(fake.requests.length).toBe(attemptsAtDeadline);
-    expect(attemptsAtDeadline).toBeLessThan(50);
+    expect(fake.requests.length).toBeLessThan(50);
   });
 
   it('refuses a model it cannot call, naming the supported ones', () => {

@@ -8,7 +8,7 @@ import { BedrockEmbedder } from '../../src/adapters/bedrock/bedrock-embedder.js'
 import { PineconeVectorIndex } from '../../src/adapters/pinecone/pinecone-index.js';
 import { fixedApiKey } from '../../src/adapters/pinecone/secret-api-key.js';
 import { ingestFolder } from '../../src/ingest/ingest-folder.js';
-import { startFakeBedrock, type FakeBedrock } from '../fakes/fake-bedrock.js';
+import { startFakeBedrock, type BedrockStage, type FakeBedrock } from '../fakes/fake-bedrock.js';
 import { startFakePinecone, type FakePinecone } from '../fakes/fake-pinecone.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../src/local/embedded-dynamodb.js';
 import {
@@ -16,15 +16,26 @@ import {
   type DynamoFault,
   type DynamoFaultProxy,
 } from '../fakes/dynamo-fault-proxy.js';
-import { call, startTestServer, TEST_TOKEN, type TestServer } from '../support/local-server.js';
+import {
+  call,
+  startLambdaTestServer,
+  startTestServer,
+  TEST_TOKEN,
+  type TestServer,
+} from '../support/local-server.js';
 
-/** The budget of the server that meets a slow DynamoDB; the other keeps the default 25 s. */
-const SHORT_BUDGET_MS = 1_000;
+/**
+ * The budget of the servers that meet a backend holding its answer. Only the failing request goes
+ * through them (the others use the default 25 s), and the stages before the held one normally take
+ * milliseconds: the budget is a generous margin for a busy machine, not a measurement.
+ */
+const SHORT_BUDGET_MS = 3_000;
 
 let dynamo: EmbeddedDynamo;
 let proxy: DynamoFaultProxy;
-/** Enough time for the SDK's own retries, so throttling surfaces as 503, not as a deadline. */
+/** The default budget: enough for the SDK's own retries, so throttling surfaces as 503, not as a deadline. */
 let server: TestServer;
+/** The same backends with a short budget, for the deadline cases only. */
 let hurried: TestServer;
 
 const sdkAttempts = process.env.AWS_MAX_ATTEMPTS;
@@ -88,13 +99,13 @@ describe('Fault injection: DynamoDB', () => {
   const serverError: DynamoFault = { kind: 'server-error' };
 
   it.each([
-    ['throttles the turn write', ['PutItem'], throttle],
-    ['throttles the ownership claim', ['UpdateItem', 'GetItem'], throttle],
-    ['throttles the history read', ['Query'], throttle],
-    ['answers 500 to the turn write', ['PutItem'], serverError],
+    ['throttles', 'the turn write (store)', ['PutItem'], throttle],
+    ['throttles', 'the ownership claim (session)', ['UpdateItem', 'GetItem'], throttle],
+    ['throttles', 'the history read (session)', ['Query'], throttle],
+    ['answers 500 to', 'the turn write (store)', ['PutItem'], serverError],
   ] as const)(
-    'answers 503 TEMPORARILY_UNAVAILABLE with Retry-After when DynamoDB %s, and stores no part of the turn',
-    async (_name, operations, fault) => {
+    'answers 503 TEMPORARILY_UNAVAILABLE with Retry-After when DynamoDB %s %s, the stage that failed, and stores no part of the turn',
+    async (_fault, _stage, operations, fault) => {
       // Prepare
       const sessionId = `fault-${randomUUID()}`;
       expect((await ask(sessionId, 'first question')).status).toBe(200);
@@ -108,7 +119,7 @@ describe('Fault injection: DynamoDB', () => {
         proxy.heal();
       }
 
-      // Assess
+      // Assess: the named stage's own operation met the fault.
       await expectRetryableError(failed, 503, 'TEMPORARILY_UNAVAILABLE');
       expect(operations.some((operation) => proxy.faulted(operation) > 0)).toBe(true);
       const turns = await turnsOf(sessionId);
@@ -160,23 +171,28 @@ describe('Fault injection: DynamoDB', () => {
     expect((await call(server, 'GET', `/sessions/${sessionId}`, TEST_TOKEN)).status).toBe(404);
   });
 
-  it('answers 504 DEADLINE_EXCEEDED with Retry-After when DynamoDB is slower than the time budget', async () => {
-    // Prepare
+  it('answers 504 DEADLINE_EXCEEDED with Retry-After when the turn write (store) outlasts the time budget', async () => {
+    // Prepare: the session is made through the server with the default budget.
     const sessionId = `fault-${randomUUID()}`;
-    await ask(sessionId, 'before the slowdown', hurried);
+    expect((await ask(sessionId, 'before the slowdown')).status).toBe(200);
+    const heldBefore = proxy.faulted('PutItem');
+    proxy.inject(['PutItem'], { kind: 'hold' });
+    const turnWrite = proxy.arrival('PutItem');
 
     // Act
-    proxy.inject(['PutItem'], { kind: 'delay', ms: SHORT_BUDGET_MS * 2 });
     let slow: Response;
     try {
       slow = await ask(sessionId, 'during the slowdown', hurried);
+      await turnWrite;
     } finally {
       proxy.heal();
     }
     await proxy.idle();
 
-    // Assess: the late write may have landed after the 504, but only ever as a whole turn.
+    // Assess: the held turn write was what the request waited for; it may have landed after the
+    // 504, but only ever as a whole turn.
     await expectRetryableError(slow, 504, 'DEADLINE_EXCEEDED');
+    expect(proxy.faulted('PutItem') - heldBefore).toBe(1);
     const turns = await turnsOf(sessionId);
     expect(turns[0]?.query).toBe('before the slowdown');
     expect(turns.filter((turn) => turn.query === 'during the slowdown').length).toBeLessThanOrEqual(1);
@@ -195,19 +211,23 @@ describe('Fault injection: DynamoDB', () => {
   });
 });
 
-describe('Fault injection: Bedrock and Pinecone (wire-level fakes)', () => {
+describe('Fault injection: Bedrock and Pinecone (wire-level fakes, the Lambda wiring)', () => {
   const EMBEDDING_MODEL = 'amazon.titan-embed-text-v2:0';
   const DIMENSIONS = 256;
-  const CLOUD_BUDGET_MS = 1_500;
   let bedrock: FakeBedrock;
   let pinecone: FakePinecone;
+  let sessions: EmbeddedDynamo;
+  /** The function as deployed, with the default budget. */
   let cloud: TestServer;
+  /** The same function, backends and sessions with a short budget, for the deadline case. */
+  let hurriedCloud: TestServer;
   let docs: string;
 
   beforeAll(async () => {
-    [bedrock, pinecone] = await Promise.all([
+    [bedrock, pinecone, sessions] = await Promise.all([
       startFakeBedrock(),
       startFakePinecone({ dimension: DIMENSIONS }),
+      startEmbeddedDynamo(),
     ]);
     docs = await mkdtemp(join(tmpdir(), 'rag-fault-docs-'));
     await writeFile(
@@ -222,74 +242,84 @@ describe('Fault injection: Bedrock and Pinecone (wire-level fakes)', () => {
       index: new PineconeVectorIndex({ host: pinecone.host, apiKey: fixedApiKey(pinecone.apiKey) }),
     });
     client.destroy();
-    cloud = await startTestServer({
-      environment: {
-        RAG_BACKEND: 'fakes',
-        RAG_REQUEST_TIMEOUT_MS: String(CLOUD_BUDGET_MS),
-        BEDROCK_ENDPOINT: bedrock.endpoint,
-        BEDROCK_EMBEDDING_MODEL_ID: EMBEDDING_MODEL,
-        BEDROCK_EMBEDDING_DIMENSIONS: String(DIMENSIONS),
-        BEDROCK_GENERATION_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
-        BEDROCK_GUARDRAIL_ID: 'gr-fake',
-        BEDROCK_GUARDRAIL_VERSION: '1',
-        PINECONE_HOST: pinecone.host,
-        PINECONE_API_KEY: pinecone.apiKey,
-        PINECONE_NAMESPACE: '',
-      },
+    const environment = {
+      RAG_BACKEND: 'fakes',
+      BEDROCK_ENDPOINT: bedrock.endpoint,
+      BEDROCK_EMBEDDING_MODEL_ID: EMBEDDING_MODEL,
+      BEDROCK_EMBEDDING_DIMENSIONS: String(DIMENSIONS),
+      BEDROCK_GENERATION_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+      BEDROCK_GUARDRAIL_ID: 'gr-fake',
+      BEDROCK_GUARDRAIL_VERSION: '1',
+      PINECONE_HOST: pinecone.host,
+      PINECONE_API_KEY: pinecone.apiKey,
+      PINECONE_NAMESPACE: '',
+    };
+    cloud = await startLambdaTestServer({ environment, dynamodbEndpoint: sessions.endpoint });
+    hurriedCloud = await startLambdaTestServer({
+      environment: { ...environment, RAG_REQUEST_TIMEOUT_MS: String(SHORT_BUDGET_MS) },
+      dynamodbEndpoint: sessions.endpoint,
     });
   });
   afterAll(async () => {
     await cloud?.stop();
-    await Promise.all([bedrock?.close(), pinecone?.close()]);
+    await hurriedCloud?.stop();
+    await Promise.all([bedrock?.close(), pinecone?.close(), sessions?.close()]);
     if (docs) await rm(docs, { recursive: true, force: true });
   });
-  beforeEach(() => {
-    bedrock.setFault({ latencyMs: 0, throttle: 0, serverErrors: 0, faultOperations: undefined });
-    pinecone.setFault({ latencyMs: 0, status: undefined, times: undefined, down: false });
-  });
-
   const heal = () => {
-    bedrock.setFault({ latencyMs: 0, throttle: 0, serverErrors: 0, faultOperations: undefined });
-    pinecone.setFault({ latencyMs: 0, status: undefined, times: undefined, down: false });
+    bedrock.healStages();
+    pinecone.setFault({ latencyMs: 0, status: undefined, times: undefined, down: false, hold: false });
+  };
+  beforeEach(heal);
+
+  /** The stages of a follow-up turn after each stage, in the order the pipeline reaches them. */
+  const LATER: Readonly<Record<BedrockStage | 'retrieve', readonly BedrockStage[]>> = {
+    guardrail_input: ['generate', 'guardrail_output'],
+    embed: ['generate', 'guardrail_output'],
+    condense: ['generate', 'guardrail_output'],
+    retrieve: ['generate', 'guardrail_output'],
+    generate: ['guardrail_output'],
+    guardrail_output: [],
   };
 
   it.each([
     {
-      name: 'Bedrock throttles generation past the retries',
-      fault: () => bedrock.setFault({ throttle: 100, faultOperations: ['Converse'] }),
-      status: 503,
-      errorCode: 'TEMPORARILY_UNAVAILABLE',
+      name: 'Bedrock throttles embedding past the retries',
+      stage: 'embed',
+      fault: () => bedrock.setStageFault('embed', { throttle: 100 }),
     },
     {
-      name: 'Bedrock answers 5xx to generation',
-      fault: () => bedrock.setFault({ serverErrors: 100, faultOperations: ['Converse'] }),
-      status: 503,
-      errorCode: 'TEMPORARILY_UNAVAILABLE',
-    },
-    {
-      name: 'Bedrock throttles embedding',
-      fault: () => bedrock.setFault({ throttle: 100, faultOperations: ['InvokeModel'] }),
-      status: 503,
-      errorCode: 'TEMPORARILY_UNAVAILABLE',
+      name: 'Bedrock throttles condensing the follow-up',
+      stage: 'condense',
+      fault: () => bedrock.setStageFault('condense', { throttle: 100 }),
     },
     {
       name: 'Pinecone is down',
+      stage: 'retrieve',
       fault: () => pinecone.setFault({ down: true }),
-      status: 503,
-      errorCode: 'TEMPORARILY_UNAVAILABLE',
     },
     {
-      name: 'Bedrock is slower than the time budget',
-      fault: () => bedrock.setFault({ latencyMs: CLOUD_BUDGET_MS * 2, faultOperations: ['Converse'] }),
-      status: 504,
-      errorCode: 'DEADLINE_EXCEEDED',
+      name: 'Bedrock throttles generation past the retries',
+      stage: 'generate',
+      fault: () => bedrock.setStageFault('generate', { throttle: 100 }),
+    },
+    {
+      name: 'Bedrock answers 5xx to generation',
+      stage: 'generate',
+      fault: () => bedrock.setStageFault('generate', { serverErrors: 100 }),
+    },
+    {
+      name: 'Bedrock throttles the output guardrail',
+      stage: 'guardrail_output',
+      fault: () => bedrock.setStageFault('guardrail_output', { throttle: 100 }),
     },
   ] as const)(
-    'answers $status $errorCode with Retry-After when $name, and stores no part of the turn',
-    async ({ fault, status, errorCode }) => {
+    'answers 503 TEMPORARILY_UNAVAILABLE with Retry-After when $name ($stage fails), and stores no part of the turn',
+    async ({ stage, fault }) => {
       // Prepare
       const sessionId = `cloud-fault-${randomUUID()}`;
       expect((await ask(sessionId, 'How long do sessions live?', cloud)).status).toBe(200);
+      const before = bedrock.requests.length;
 
       // Act
       fault();
@@ -300,12 +330,44 @@ describe('Fault injection: Bedrock and Pinecone (wire-level fakes)', () => {
         heal();
       }
 
-      // Assess
-      await expectRetryableError(failed, status, errorCode);
+      // Assess: the named stage failed, and nothing after it ran.
+      await expectRetryableError(failed, 503, 'TEMPORARILY_UNAVAILABLE');
+      const during = bedrock.requests.slice(before).map((request) => request.stage);
+      // Retrieval comes right after the condensed question's embedding (the raw one is the first).
+      if (stage === 'retrieve') expect(during.filter((reached) => reached === 'embed')).toHaveLength(2);
+      else expect(bedrock.faulted(stage)).toBeGreaterThan(0);
+      expect(during.filter((reached) => LATER[stage].includes(reached))).toEqual([]);
       const turns = await turnsOf(sessionId, cloud);
       expect(turns.map((turn) => turn.query)).toEqual(['How long do sessions live?']);
       turns.forEach(expectWhole);
       expect((await ask(sessionId, 'Working again?', cloud)).status).toBe(200);
     },
   );
+
+  it('answers 504 DEADLINE_EXCEEDED with Retry-After when generation outlasts the time budget', async () => {
+    // Prepare: the session is made through the function with the default budget.
+    const sessionId = `cloud-fault-${randomUUID()}`;
+    expect((await ask(sessionId, 'How long do sessions live?', cloud)).status).toBe(200);
+    bedrock.setStageFault('generate', { hold: true });
+    const generation = bedrock.arrival('generate');
+    const before = bedrock.requests.length;
+
+    // Act
+    let slow: Response;
+    let modelCall: string;
+    try {
+      slow = await ask(sessionId, 'And after the failure?', hurriedCloud);
+      modelCall = await (await generation).ended;
+    } finally {
+      heal();
+    }
+
+    // Assess: the request reached generation, still held when time ran out, and gave it up.
+    await expectRetryableError(slow, 504, 'DEADLINE_EXCEEDED');
+    expect(modelCall).toBe('abandoned');
+    expect(bedrock.requests.slice(before).map((request) => request.stage)).not.toContain('guardrail_output');
+    const turns = await turnsOf(sessionId, cloud);
+    expect(turns.map((turn) => turn.query)).toEqual(['How long do sessions live?']);
+    expect((await ask(sessionId, 'Working again?', cloud)).status).toBe(200);
+  });
 });

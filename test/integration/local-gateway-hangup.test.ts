@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalGateway, type StreamingHandler } from '../../src/local/local-gateway.js';
 
@@ -25,12 +24,28 @@ async function listen(server: Server): Promise<string> {
 
 describe('local gateway: a client that hangs up', () => {
   it('keeps serving when the client leaves before the handler has started its answer', async () => {
-    // Prepare: the first call is slow to answer, as a pipeline waiting on its backends is.
+    // Prepare: the first call answers only when the test says so, as a pipeline waiting on its
+    // backends does; the handler reports when its stream closed and when it has returned.
     let calls = 0;
     const reported: unknown[] = [];
+    let answerFirst!: () => void;
+    const firstMayAnswer = new Promise<void>((resolve) => (answerFirst = resolve));
+    let firstStreamClosed!: () => void;
+    const streamClosed = new Promise<void>((resolve) => (firstStreamClosed = resolve));
+    let firstReturned!: () => void;
+    const handlerReturned = new Promise<void>((resolve) => (firstReturned = resolve));
+    let firstStarted!: () => void;
+    const handlerStarted = new Promise<void>((resolve) => (firstStarted = resolve));
     const handler: StreamingHandler = async (_event, stream) => {
       calls++;
-      if (calls === 1) await sleep(300);
+      if (calls === 1) {
+        stream.once('close', firstStreamClosed);
+        firstStarted();
+        await firstMayAnswer;
+        stream.end('pong');
+        firstReturned();
+        return;
+      }
       stream.end('pong');
     };
     const base = await listen(
@@ -42,12 +57,16 @@ describe('local gateway: a client that hangs up', () => {
         onError: (error) => reported.push(error),
       }),
     );
-    // Act: hang up on the slow call, then ask again.
-    const abandoned = fetch(`${base}/ping`, { signal: AbortSignal.timeout(50) }).catch(
-      (error: unknown) => error,
-    );
+    // Act: hang up on the waiting call once the handler runs, let it answer into the closed
+    // stream once the gateway saw the hang-up, then ask again.
+    const hangUp = new AbortController();
+    const abandoned = fetch(`${base}/ping`, { signal: hangUp.signal }).catch((error: unknown) => error);
+    await handlerStarted;
+    hangUp.abort();
     await abandoned;
-    await sleep(400);
+    await streamClosed;
+    answerFirst();
+    await handlerReturned;
     const answer = await fetch(`${base}/ping`);
     // Assess
     expect(answer.status).toBe(200);

@@ -1,9 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PineconeVectorIndex } from '../../src/adapters/pinecone/pinecone-index.js';
+import { PineconeRetriever } from '../../src/adapters/pinecone/pinecone-retriever.js';
+import { PINECONE_API_VERSION } from '../../src/adapters/pinecone/pinecone-http.js';
+import { openDataPlane } from '../../src/adapters/pinecone/data-plane.js';
 import { SecretsManagerApiKey, fixedApiKey } from '../../src/adapters/pinecone/secret-api-key.js';
 import { awsClientConfig } from '../../src/adapters/aws/client-config.js';
-import { BackendUnavailableError, DeadlineExceededError } from '../../src/core/errors.js';
+import {
+  BackendMisconfiguredError,
+  BackendUnavailableError,
+  DeadlineExceededError,
+} from '../../src/core/errors.js';
 import { withDeadline } from '../../src/core/deadline.js';
 import type { IndexedChunk } from '../../src/core/ports/vector-index.js';
 import { PINECONE_LIMITS, startFakePinecone, type FakePinecone } from '../fakes/fake-pinecone.js';
@@ -20,7 +27,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   fake.requests.length = 0;
-  fake.setFault({ latencyMs: 0, status: undefined, times: undefined, down: false });
+  fake.setFault({ latencyMs: 0, status: undefined, times: undefined, down: false, hold: false });
 });
 
 const axis = (i: number): number[] =>
@@ -155,7 +162,7 @@ describe('Class: PineconeVectorIndex', () => {
     expect(fake.requests[1]!.query.paginationToken).toBeDefined();
   });
 
-  it('maps a 503 to BackendUnavailableError after the SDK retried it', async () => {
+  it('maps a 503 to BackendUnavailableError after its retries', async () => {
     // Prepare
     fake.setFault({ status: 503, times: 10 });
     // Act
@@ -168,7 +175,7 @@ describe('Class: PineconeVectorIndex', () => {
     expect(fake.requests).toHaveLength(2);
   });
 
-  it('retries throttling (429), which the SDK itself does not', async () => {
+  it('retries throttling (429)', async () => {
     // Prepare
     await index().upsert([chunk('t', 3)]);
     fake.requests.length = 0;
@@ -193,16 +200,83 @@ describe('Class: PineconeVectorIndex', () => {
   });
 
   it('stops at the deadline instead of waiting for a slow host', async () => {
-    // Prepare
-    fake.setFault({ latencyMs: 2000 });
-    const started = performance.now();
+    // Prepare: the host holds its answer until the test lets it go.
+    fake.setFault({ hold: true });
     // Act
     const failure = await withDeadline(100, (signal) =>
       index().query({ text: 'q', vector: axis(0), topK: 1, abortSignal: signal }),
     ).catch((e: unknown) => e);
-    // Assess
+    const answeredBeforeTheFailure = fake.requests[0]?.status;
+    fake.setFault({ hold: false });
+    // Assess: the call failed while the host was still holding its answer.
     expect(failure).toBeInstanceOf(DeadlineExceededError);
-    expect(performance.now() - started).toBeLessThan(1500);
+    expect(fake.requests).toHaveLength(1);
+    expect(answeredBeforeTheFailure).toBeUndefined();
+  });
+});
+
+describe('Class: PineconeRetriever', () => {
+  it('sends the query the pinned SDK sends: path, API version, key and body', async () => {
+    // Prepare
+    await index().upsert([chunk('sdk', 4, { source: 'docs' })], { namespace: 'contract' });
+    const query = { vector: axis(4), topK: 3, namespace: 'contract', filter: { source: { $eq: 'docs' } } };
+    fake.requests.length = 0;
+    // Act
+    await openDataPlane({ host: fake.host, apiKey: fake.apiKey, maxRetries: 0 }).query({
+      ...query,
+      includeMetadata: true,
+      includeValues: false,
+    });
+    const { matches } = await new PineconeRetriever({
+      host: fake.host,
+      apiKey: fixedApiKey(fake.apiKey),
+    }).query({ text: 'q', vector: axis(4), topK: 3, namespace: 'contract', filter: { source: 'docs' } });
+    // Assess
+    const [sdk, ours] = fake.requests;
+    expect(ours).toMatchObject({
+      method: sdk!.method,
+      path: sdk!.path,
+      apiKey: sdk!.apiKey,
+      apiVersion: sdk!.apiVersion,
+      status: 200,
+    });
+    expect(ours!.body).toEqual(sdk!.body);
+    expect(PINECONE_API_VERSION).toBe(sdk!.apiVersion);
+    expect(matches.map((m) => m.id)).toEqual(['sdk']);
+  });
+
+  it('finds the host of an index given by name once, with one control-plane call', async () => {
+    // Prepare
+    await index().upsert([chunk('named', 5)]);
+    const retriever = new PineconeRetriever({
+      indexName: 'rag-serving-dev',
+      controlPlaneUrl: fake.host,
+      apiKey: fixedApiKey(fake.apiKey),
+    });
+    fake.requests.length = 0;
+    // Act
+    await retriever.query({ text: 'q', vector: axis(5), topK: 1 });
+    const { matches } = await retriever.query({ text: 'q', vector: axis(5), topK: 1 });
+    // Assess
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /indexes/rag-serving-dev',
+      'POST /query',
+      'POST /query',
+    ]);
+    expect(matches.map((m) => m.id)).toEqual(['named']);
+  });
+
+  it('does not retry a refused key, and reports Pinecone as misconfigured with the status as cause', async () => {
+    // Act
+    const failure = await new PineconeRetriever({ host: fake.host, apiKey: fixedApiKey('wrong') })
+      .query({ text: 'q', vector: axis(0), topK: 1 })
+      .catch((e: unknown) => e);
+    // Assess
+    // A refused key is a setup error no retry fixes: 500 BACKEND_MISCONFIGURED, no Retry-After.
+    expect(failure).toBeInstanceOf(BackendMisconfiguredError);
+    expect(failure).toMatchObject({ status: 500, retryAfterSeconds: undefined });
+    expect(((failure as Error).cause as { status: number }).status).toBe(401);
+    expect(fake.requests).toHaveLength(1);
   });
 });
 

@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createServingHandler } from '../../functions/invocations/app.js';
+import { createServingHandler } from '../../src/routes/serving-handler.js';
 import { ensureSessionTable } from '../../src/adapters/dynamodb/session-table.js';
 import { ensureUsageTable } from '../../src/adapters/dynamodb/usage-table.js';
-import { servingServicesFromEnvironment } from '../../src/composition/serving-services.js';
+import { lambdaServingServices } from '../../src/composition/lambda-services.js';
 import { PRE_TRAFFIC_PRINCIPAL } from '../../src/deploy/readiness-invoke.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../src/local/embedded-dynamodb.js';
 import { installLocalStreamingRuntime } from '../../src/local/lambda-streaming-runtime.js';
@@ -43,7 +43,7 @@ beforeAll(async () => {
   await ensureUsageTable(dynamo.client, 'usage');
   dataDir = await mkdtemp(join(tmpdir(), 'rag-hook-'));
   const serving = createServingHandler(
-    await servingServicesFromEnvironment({
+    await lambdaServingServices({
       RAG_BACKEND: 'fakes',
       RAG_DATA_DIR: dataDir,
       SESSION_TABLE_NAME: 'sessions',

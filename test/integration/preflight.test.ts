@@ -128,7 +128,7 @@ describe('Preflight of a stage', () => {
     expect(code).toBe(0);
     expect(text).not.toMatch(/^(FAIL|warn)/m);
     expect(line(text, 'Pinecone index rag-serving-dev')).toMatch(
-      /^ok .*dimension 1024, cosine, host 127\.0\.0\.1:\d+$/,
+      /^ok .*dimension 1024, cosine, host (http:\/\/)?127\.0\.0\.1:\d+$/,
     );
     expect(text).toMatch(/^Nothing blocks a deploy of this stage\.$/m);
     // The key was sent to Pinecone, and never printed.

@@ -4,7 +4,7 @@ import { checkedStream, lastSentenceEnd } from '../../src/core/checked-stream.js
 import { RagPipeline, WITHHELD_QUERY, type AnswerEvent } from '../../src/core/pipeline.js';
 import { defaultParams } from '../../src/core/protocol/params.js';
 import type { GenerateChunk } from '../../src/core/ports/generator.js';
-import type { Guardrail } from '../../src/core/ports/guardrail.js';
+import type { Guardrail, GuardrailResult } from '../../src/core/ports/guardrail.js';
 import type { Turn } from '../../src/core/ports/types.js';
 import { recordingPorts } from '../fakes/recording-ports.js';
 
@@ -40,6 +40,18 @@ const denying = (word: string): Guardrail & { seen: string[] } => {
     },
   };
 };
+
+/** Masks e-mail addresses, as a sensitive-information policy does. */
+const maskingEmails = (): Guardrail => ({
+  check: async ({ text }) =>
+    text.includes('@')
+      ? {
+          action: 'INTERVENED',
+          output: text.replace(/\S+@\S+/, '{EMAIL}'),
+          assessments: [{ policy: 'sensitiveInformationPolicy', type: 'EMAIL', action: 'ANONYMIZED' }],
+        }
+      : { action: 'NONE', assessments: [] },
+});
 
 describe('Class: StreamingCitations', () => {
   it('numbers passages in the order they are first cited, across split markers', () => {
@@ -79,6 +91,7 @@ describe('Function: checkedStream', () => {
       order: [2, 1],
       usage: { inputTokens: 4, outputTokens: 3 },
       checks: [],
+      stopped: false,
     });
   });
 
@@ -106,16 +119,7 @@ describe('Function: checkedStream', () => {
 
   it('sends the masked form of a sentence the guardrail anonymized', async () => {
     // Prepare
-    const masking: Guardrail = {
-      check: async ({ text }) =>
-        text.includes('@')
-          ? {
-              action: 'INTERVENED',
-              output: text.replace(/\S+@\S+/, '{EMAIL}'),
-              assessments: [{ policy: 'sensitiveInformationPolicy', type: 'EMAIL', action: 'ANONYMIZED' }],
-            }
-          : { action: 'NONE', assessments: [] },
-    };
+    const masking = maskingEmails();
     // Act
     const { items } = await drain(
       checkedStream({
@@ -134,6 +138,146 @@ describe('Function: checkedStream', () => {
     expect(lastSentenceEnd('Version 3.5 is out. Next')).toBe(20);
     expect(lastSentenceEnd('No end yet')).toBe(-1);
     expect(lastSentenceEnd('Line one\nline two')).toBe(9);
+  });
+});
+
+/**
+ * A guardrail whose verdicts the test hands out one by one, so a test can tell what was sent
+ * before a check answered: no clock involved.
+ */
+const heldGuardrail = () => {
+  const waiting: { text: string; answer: (result: GuardrailResult) => void }[] = [];
+  const arrived: (() => void)[] = [];
+  return {
+    guardrail: {
+      check: ({ text }) =>
+        new Promise<GuardrailResult>((answer) => {
+          waiting.push({ text, answer });
+          for (const wake of arrived.splice(0)) wake();
+        }),
+    } satisfies Guardrail,
+    /** The next check, once it has been asked for. */
+    next: async () => {
+      while (waiting.length === 0) await new Promise<void>((wake) => arrived.push(wake));
+      return waiting.shift()!;
+    },
+  };
+};
+const pass: GuardrailResult = { action: 'NONE', assessments: [] };
+const block: GuardrailResult = {
+  action: 'INTERVENED',
+  output: 'Blocked.',
+  assessments: [{ policy: 'wordPolicy', type: 'CUSTOM', action: 'BLOCKED' }],
+};
+
+describe('Function: checkedStream, async mode', () => {
+  it('sends text as it is generated, while the guardrail is still checking it', async () => {
+    // Prepare
+    const { guardrail, next } = heldGuardrail();
+    const stream = checkedStream({
+      chunks: deltas('First [2]. ', 'Second [1]. ', 'Tail'),
+      guardrail,
+      passageCount: 2,
+      mode: 'async',
+    });
+    // Act
+    const first = await stream.next();
+    const check = await next();
+    const second = await stream.next();
+    const third = await stream.next();
+    check.answer(pass);
+    const ending = stream.next();
+    (await next()).answer(pass);
+    const done = await ending;
+    // Assess: all text went out before the first check had answered.
+    expect([first.value, second.value, third.value]).toEqual(['First [1]. ', 'Second [2]. ', 'Tail']);
+    expect(check.text).toBe('First [1]. ');
+    expect(done).toEqual({
+      done: true,
+      value: {
+        text: 'First [1]. Second [2]. Tail',
+        order: [2, 1],
+        usage: { inputTokens: 4, outputTokens: 3 },
+        checks: [],
+        stopped: false,
+      },
+    });
+  });
+
+  it('checks the whole answer before the stream ends', async () => {
+    // Prepare
+    const guardrail = denying('never');
+    // Act
+    const { items, result } = await drain(
+      checkedStream({ chunks: deltas('One. ', 'Two. ', 'Three'), guardrail, passageCount: 0, mode: 'async' }),
+    );
+    // Assess
+    expect(items.join('')).toBe('One. Two. Three');
+    expect(guardrail.seen.at(-1)).toBe('One. Two. Three');
+    expect(result.stopped).toBe(false);
+  });
+
+  it('ends the stream with the guardrail message when a check intervenes, stops the model and stores only the message', async () => {
+    // Prepare
+    const { guardrail, next } = heldGuardrail();
+    let pulledAfterBlock = false;
+    async function* model(): AsyncGenerator<GenerateChunk> {
+      yield { type: 'text', text: 'The secret is out [1]. ' };
+      yield { type: 'text', text: 'More' };
+      yield { type: 'text', text: ' text.' };
+      pulledAfterBlock = true;
+      yield { type: 'finish', citations: [1], usage: { inputTokens: 1, outputTokens: 3 } };
+    }
+    const stream = checkedStream({ chunks: model(), guardrail, passageCount: 1, mode: 'async' });
+    // Act
+    const first = await stream.next();
+    const second = await stream.next();
+    (await next()).answer(block);
+    const rest = await drain(stream);
+    // Assess
+    expect([first.value, second.value, ...rest.items]).toEqual([
+      'The secret is out [1]. ',
+      'More',
+      ' Blocked.',
+    ]);
+    expect(rest.result.text).toBe('Blocked.');
+    expect(rest.result.order).toEqual([]);
+    expect(rest.result.stopped).toBe(true);
+    expect(pulledAfterBlock).toBe(false);
+  });
+
+  it('stops the stream without masking what was sent when the guardrail anonymizes, and stores the masked text', async () => {
+    // Prepare
+    const masking = maskingEmails();
+    // Act
+    const { items, result } = await drain(
+      checkedStream({
+        chunks: deltas('Mail ops@x.io now. ', 'Bye.'),
+        guardrail: masking,
+        passageCount: 0,
+        mode: 'async',
+      }),
+    );
+    // Assess
+    expect(items.join('')).toContain('ops@x.io');
+    expect(result.text).toBe('Mail {EMAIL} now. ');
+    expect(result.stopped).toBe(true);
+  });
+
+  it('fails the stream when a check fails while the model streams', async () => {
+    // Prepare
+    const failing: Guardrail = { check: () => Promise.reject(new Error('guardrail down')) };
+    // Act
+    const attempt = drain(
+      checkedStream({
+        chunks: deltas('One. ', 'Two. ', 'Three.'),
+        guardrail: failing,
+        passageCount: 0,
+        mode: 'async',
+      }),
+    );
+    // Assess
+    await expect(attempt).rejects.toThrow('guardrail down');
   });
 });
 

@@ -25,13 +25,18 @@ export function jitteredBackoff(baseMs: number, maxMs: number): (attempt: number
 }
 
 /**
- * The Bedrock runtime client, created once per container. It keeps the SDK's default HTTP/2
- * handler: connections are reused (keep-alive is the default), and a NodeHttpHandler would
- * silently drop it to HTTP/1.1.
+ * The Bedrock runtime client, created once per container, on the SDK's HTTP/2 handler (a
+ * NodeHttpHandler would drop it to HTTP/1.1). The Bedrock client alone defaults to
+ * `disableConcurrentStreams: true`, a workaround of an old session bug (aws-sdk-js-v3 #3809, fixed
+ * in @smithy/node-http-handler 4.6): every call then opened and closed an HTTP/2 session of its
+ * own, a new TCP and TLS connection per embedding, guardrail check and answer. Concurrent streams
+ * share one session instead; event streams (ConverseStream) still get a session each, as the SDK
+ * requires.
  */
 export function bedrockRuntimeClient(options: BedrockClientOptions = {}): BedrockRuntimeClient {
   return new BedrockRuntimeClient({
     ...awsClientConfig(options),
+    requestHandler: { disableConcurrentStreams: false },
     retryStrategy: new ConfiguredRetryStrategy(
       options.maxAttempts ?? 3,
       jitteredBackoff(options.retryBaseDelayMs ?? 200, options.retryMaxDelayMs ?? 2000),

@@ -1,5 +1,6 @@
 import { BackendMisconfiguredError, BackendUnavailableError } from '../../core/errors.js';
 import { errorName } from '../aws/aws-errors.js';
+import { PineconeHttpError } from './pinecone-http.js';
 
 /** What the failed call was against, so that the message can name it. */
 export interface PineconeTarget {
@@ -32,14 +33,27 @@ const MISCONFIGURED: Readonly<Record<string, (target: PineconeTarget) => string>
     `the client configuration was refused: check pinecone.host (no scheme) and the key. ${PREFLIGHT}`,
 };
 
+/** The SDK's class for each status our own REST call (the serving path's query) may answer with. */
+const SDK_CLASS_BY_STATUS: Readonly<Record<number, string>> = {
+  400: 'PineconeBadRequestError',
+  401: 'PineconeAuthorizationError',
+  403: 'PineconeBadRequestError',
+  404: 'PineconeNotFoundError',
+  405: 'PineconeMethodNotAllowedError',
+  422: 'PineconeUnprocessableEntityError',
+};
+
 /**
- * The error to throw for a failed Pinecone call: a 401, 403, 404 or other refusal is a
- * misconfiguration (500 naming the index and the fix); 5xx, 429 past our retries and connection
- * failures are an outage (503 with Retry-After). Errors already classified pass through.
+ * The error to throw for a failed Pinecone call, from the SDK (ingestion) or our REST call
+ * (queries): a 401, 403, 404 or other refusal is a misconfiguration (500 naming the index and the
+ * fix); 5xx, 429 past our retries and connection failures are an outage (503 with Retry-After).
+ * Errors already classified pass through.
  */
 export function pineconeFailure(error: unknown, target: PineconeTarget): Error {
   if (error instanceof BackendUnavailableError || error instanceof BackendMisconfiguredError) return error;
-  const fix = MISCONFIGURED[errorName(error)];
+  const name =
+    error instanceof PineconeHttpError ? (SDK_CLASS_BY_STATUS[error.status] ?? '') : errorName(error);
+  const fix = MISCONFIGURED[name];
   if (fix) return new BackendMisconfiguredError('Pinecone', fix(target), { cause: error });
   return new BackendUnavailableError('Pinecone', { cause: error });
 }

@@ -1,4 +1,3 @@
-import type { MetadataValue, RetrievedChunk } from '../../core/ports/types.js';
 import type { IndexedChunk, QueryOptions, QueryResult, VectorIndex } from '../../core/ports/vector-index.js';
 import {
   openDataPlane,
@@ -6,7 +5,8 @@ import {
   type DataPlaneOptions,
   type PineconeDataPlane,
 } from './data-plane.js';
-import { toPineconeFilter } from './pinecone-filter.js';
+import { toPineconeRecord } from './pinecone-records.js';
+import { PineconeRetriever } from './pinecone-retriever.js';
 import { PineconeLimits, batchesWithin } from './request-batches.js';
 import type { ApiKeySource } from './secret-api-key.js';
 import { pineconeFailure } from './pinecone-errors.js';
@@ -18,61 +18,24 @@ export interface PineconeVectorIndexOptions extends Omit<DataPlaneOptions, 'apiK
 }
 
 /**
- * Chunk fields stored as Pinecone metadata beside the chunk's own metadata. Named so they cannot
- * be mistaken for the filterable fields (`source`, `path`, `doc_title`).
- */
-const TEXT = 'chunk_text';
-const TITLE = 'chunk_title';
-const LOCATION = 'chunk_location';
-
-type PineconeMetadata = Record<string, MetadataValue>;
-
-function toRecord(chunk: IndexedChunk) {
-  return {
-    id: chunk.id,
-    values: [...chunk.vector],
-    metadata: { ...chunk.metadata, [TEXT]: chunk.text, [TITLE]: chunk.title, [LOCATION]: chunk.location },
-  };
-}
-
-function toChunk(match: { id: string; score?: number; metadata?: PineconeMetadata }): RetrievedChunk {
-  const { [TEXT]: text, [TITLE]: title, [LOCATION]: location, ...metadata } = match.metadata ?? {};
-  return {
-    id: match.id,
-    score: match.score ?? 0,
-    text: String(text ?? ''),
-    title: String(title ?? ''),
-    location: String(location ?? ''),
-    metadata,
-  };
-}
-
-/**
- * The vector index on Pinecone's data plane: dense queries with topK, an equality filter and a
- * namespace per tenant; upserts and deletes batched within Pinecone's request limits; ids listed
- * by prefix page by page. (Ranking is dense only: `QueryOptions.text` is not used here.)
- * Failures are classified by pineconeFailure (outage or misconfiguration) with the SDK error as
+ * The vector index on Pinecone's data plane, as ingestion uses it: upserts and deletes batched
+ * within Pinecone's request limits and ids listed by prefix page by page, through the SDK; queries
+ * through PineconeRetriever (the serving path's REST call). Ranking is dense only
+ * (`QueryOptions.text` is not used). Failures are classified by pineconeFailure (outage or
+ * misconfiguration) with the SDK error as
  * cause; past the request's deadline, the deadline is reported.
  */
 export class PineconeVectorIndex implements VectorIndex {
   private client: { key: string; index: PineconeDataPlane } | undefined;
+  private readonly retriever: PineconeRetriever;
 
-  constructor(private readonly options: PineconeVectorIndexOptions) {}
+  constructor(private readonly options: PineconeVectorIndexOptions) {
+    const { fetch: _, ...retrieval } = options;
+    this.retriever = new PineconeRetriever(retrieval);
+  }
 
-  async query(options: QueryOptions): Promise<QueryResult> {
-    const { vector, topK, filter, abortSignal } = options;
-    const namespace = options.namespace ?? this.options.namespace ?? '';
-    const response = await this.call(abortSignal, (index) =>
-      index.query({
-        vector: [...vector],
-        topK,
-        namespace,
-        includeMetadata: true,
-        includeValues: false,
-        ...(toPineconeFilter(filter) && { filter: toPineconeFilter(filter) }),
-      }),
-    );
-    return { matches: response.matches.map((match) => toChunk(match as Parameters<typeof toChunk>[0])) };
+  query(options: QueryOptions): Promise<QueryResult> {
+    return this.retriever.query(options);
   }
 
   async upsert(
@@ -80,7 +43,7 @@ export class PineconeVectorIndex implements VectorIndex {
     options: { readonly namespace?: string } = {},
   ): Promise<void> {
     const namespace = options.namespace ?? this.options.namespace ?? '';
-    const batches = batchesWithin(chunks.map(toRecord), {
+    const batches = batchesWithin(chunks.map(toPineconeRecord), {
       maxRecords: PineconeLimits.maxUpsertRecords,
       maxBytes: PineconeLimits.maxRequestBytes,
     });

@@ -19,8 +19,13 @@ export interface IndexedChunk extends Chunk {
   readonly vector: readonly number[];
 }
 
-export interface VectorIndex {
+/** What answering a question needs of an index: a query. */
+export interface VectorQuery {
   query(options: QueryOptions): Promise<QueryResult>;
+}
+
+/** An index ingestion writes to and answering reads from. */
+export interface VectorIndex extends VectorQuery {
   upsert(chunks: readonly IndexedChunk[], options?: { readonly namespace?: string }): Promise<void>;
   delete(ids: readonly string[], options?: { readonly namespace?: string }): Promise<void>;
   /** Ids that start with the prefix, so ingestion can find chunks of removed or edited files. */

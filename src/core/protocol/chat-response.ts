@@ -12,10 +12,10 @@ export interface CompletionIdentity {
 
 type FinishReason = 'stop' | 'content_filter';
 
-/** A guardrail block replaced the answer: OpenAI calls that `content_filter`. */
+/** A guardrail block replaced the answer, or a guardrail cut the stream: OpenAI calls that `content_filter`. */
 function finishReason(answer: Answer): FinishReason {
   const blocked = answer.guardrail.assessments?.some((a) => a.action === 'BLOCKED') ?? false;
-  return blocked ? 'content_filter' : 'stop';
+  return blocked || answer.stoppedByGuardrail ? 'content_filter' : 'stop';
 }
 
 function usageOf(answer: Answer) {

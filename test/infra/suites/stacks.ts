@@ -645,7 +645,7 @@ describe('Construct validation', () => {
     expect(contradictory).toThrow(/deletionProtection with removalPolicy DESTROY/);
   });
 
-  it('rejects a request budget that does not end before the Lambda timeout, and half a cloud backend', () => {
+  it('rejects a request budget that does not end before the Lambda timeout', () => {
     // Prepare
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Test');
@@ -657,21 +657,21 @@ describe('Construct validation', () => {
         sessionTable: table,
         timeout: Duration.seconds(10),
         requestTimeout: Duration.seconds(10),
-      });
-    const half = () =>
-      new InvocationsFunction(stack, 'Half', {
-        sessionTable: table,
         bedrock: {
           embeddingModelId: 'amazon.titan-embed-text-v2:0',
           generationModelId: 'amazon.nova-lite-v1:0',
           guardrailId: 'abc',
           guardrailVersion: 'DRAFT',
         },
+        pinecone: {
+          indexName: 'docs',
+          namespace: 'default',
+          apiKeySecret: Secret.fromSecretNameV2(stack, 'Key', 'pinecone'),
+        },
       });
 
     // Assess
     expect(budget).toThrow('requestTimeout (10000 ms) must be shorter than timeout (10000 ms)');
-    expect(half).toThrow('bedrock and pinecone go together');
   });
 
   it('passes an optional condense model and Pinecone host on, and lets the function invoke that model too', () => {
@@ -689,6 +689,7 @@ describe('Construct validation', () => {
         condenseModelId: 'amazon.nova-micro-v1:0',
         guardrailId: 'abc123',
         guardrailVersion: '1',
+        guardrailStreamMode: 'async',
       },
       pinecone: {
         indexName: 'docs',
@@ -705,6 +706,7 @@ describe('Construct validation', () => {
         Variables: Match.objectLike({
           [EnvVar.condenseModelId]: 'amazon.nova-micro-v1:0',
           [EnvVar.pineconeHost]: 'docs-abc123.svc.aped-4627-b74a.pinecone.io',
+          [EnvVar.guardrailStreamMode]: 'async',
         }),
       },
     });

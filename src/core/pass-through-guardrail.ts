@@ -1,4 +1,4 @@
-import type { Guardrail, GuardrailResult } from '../../core/ports/guardrail.js';
+import type { Guardrail, GuardrailResult } from './ports/guardrail.js';
 
 /** RAG_GUARDRAIL=none, or a guardrail attached to the model call instead: every text passes. */
 export class PassThroughGuardrail implements Guardrail {
