@@ -1,69 +1,79 @@
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { openLocalRetrieval } from '../adapters/local/open-local-retrieval.js';
 import { CorruptIndexFileError } from '../adapters/local/local-index.js';
-import {
-  IngestDirectoryNotFoundError,
-  InvalidSourceNameError,
-  ingestFolder,
-} from '../ingest/ingest-folder.js';
-import type { IngestPhase, IngestProgress, IngestSummary } from '../ingest/ingest-folder.js';
+import { DocumentSourceError, type DocumentSource } from '../ingest/documents/document-source.js';
+import { FolderSource } from '../ingest/documents/folder-source.js';
+import { IndexMismatchError } from '../ingest/index-compatibility.js';
+import type { IngestReport } from '../ingest/ingest-report.js';
+import { InvalidSourceNameError, reconcile, type IngestionOptions } from '../ingest/ingestion.js';
+import { CorruptManifestError, FileManifest, ManifestLockedError } from '../ingest/manifest/file-manifest.js';
+import { localManifestPath } from '../ingest/manifest/local-manifest-path.js';
 import { EnvVar } from '../shared/env.js';
+import { progressReporter } from './progress.js';
 
 /**
- * `npm run ingest -- <dir> [--source <name>] [--namespace <ns>] [--data-dir <path>]`
+ * `npm run ingest -- <dir> [--source <name>] [--namespace <ns>] [--data-dir <path>] [--force]`
  *
- * Indexes a folder into the local index while a server may be running: it never opens
- * the session store (embedded DynamoDB allows one process per data path), and the index
- * is replaced atomically, which the server notices on its next query.
+ * Brings the local index in line with a folder while a server may be running: it never opens
+ * the session store (embedded DynamoDB allows one process per data path), and each checkpoint
+ * replaces the index file atomically, which the server notices on its next query.
  */
 
 interface IngestCommandOptions {
   readonly source?: string;
   readonly namespace?: string;
   readonly dataDir?: string;
+  readonly force?: boolean;
 }
 
 /** Runs the command; resolves to the process exit code. */
 export async function runIngestCommand(argv: readonly string[]): Promise<number> {
   const program = new Command()
     .name('ingest')
-    .description('Chunk, embed and index a folder of .md, .txt and .html documents into the local index.')
+    .description(
+      'Bring an index in line with a folder of .md, .txt, .html and .pdf documents: new and changed ' +
+        'documents are indexed, removed ones deleted, unchanged ones cost nothing.',
+    )
     .argument('<dir>', 'folder to ingest (recursively)')
     .option('--source <name>', 'source name that prefixes chunk ids (default: the folder name)')
     .option('--namespace <ns>', 'index namespace (tenant partition)')
     .option('--data-dir <path>', `local state folder (default: $${EnvVar.dataDir} or .rag)`)
+    .option('--force', 'embed every document again, changed or not')
     .showHelpAfterError();
   program.parse([...argv]);
-  const dir = program.args[0] as string;
+  const location = program.args[0] as string;
   const options = program.opts<IngestCommandOptions>();
 
-  const source = options.source ?? basename(resolve(dir));
+  const source = new FolderSource(location);
+  const sourceName = options.source ?? basename(resolve(location));
   const dataDir = options.dataDir ?? process.env[EnvVar.dataDir] ?? '.rag';
   const abort = new AbortController();
   const onInterrupt = (): void => abort.abort(new IngestInterruptedError());
   process.once('SIGINT', onInterrupt);
-  const progress = progressReporter();
-  const started = performance.now();
+  const progress = progressReporter('ingest', 'documents');
   try {
+    const total = await source.count(abort.signal);
+    progress.update(0, total);
     const { embedder, index } = await openLocalRetrieval(dataDir);
-    // One rewrite of the index file for the whole run instead of one per batch.
-    const summary = await index.batch(() =>
-      ingestFolder({
-        dir,
-        source,
-        embedder,
-        index,
-        ...(options.namespace !== undefined && { namespace: options.namespace }),
-        onProgress: progress.update,
-        abortSignal: abort.signal,
-      }),
-    );
+    const report = await reconcile({
+      source,
+      sourceName,
+      embedder,
+      index,
+      ...(options.namespace !== undefined && { namespace: options.namespace }),
+      manifest: await FileManifest.open(localManifestPath(dataDir, sourceName, options.namespace)),
+      // One rewrite of the index file per checkpoint instead of one per batch.
+      writeBatch: (work) => index.batch(work),
+      ...(options.force && { force: true }),
+      onProgress: ({ documents }) => progress.update(documents, total),
+      log: (message) => console.error(`ingest: ${message}`),
+      abortSignal: abort.signal,
+    } satisfies IngestionOptions & { force?: boolean });
     progress.stop();
-    for (const file of summary.skipped) console.error(`Skipped ${file.path}: ${file.reason}`);
-    console.log(summaryLine(dir, source, summary, (performance.now() - started) / 1000));
+    printProblems(report);
+    console.log(summaryLine(source, sourceName, report));
     return 0;
   } catch (error) {
     progress.stop();
@@ -76,87 +86,42 @@ export async function runIngestCommand(argv: readonly string[]): Promise<number>
 
 class IngestInterruptedError extends Error {
   constructor() {
-    super('Interrupted. The chunks indexed so far are saved; run the same command again to finish.');
+    super('Interrupted. The documents indexed so far are kept; run the same command again to finish.');
     this.name = new.target.name;
   }
 }
 
-export function summaryLine(dir: string, source: string, summary: IngestSummary, seconds: number): string {
-  const rate = seconds > 0 ? Math.round(summary.chunks / seconds) : summary.chunks;
+function printProblems(report: IngestReport): void {
+  for (const { path, reason } of report.failures) console.error(`Failed ${path}: ${reason}`);
+  for (const { path, reason } of report.skippedDocuments) console.error(`Skipped ${path}: ${reason}`);
+  const unlisted = report.failed + report.skipped - report.failures.length - report.skippedDocuments.length;
+  if (unlisted > 0) console.error(`... and ${unlisted} more failed or skipped documents`);
+}
+
+export function summaryLine(source: DocumentSource, sourceName: string, report: IngestReport): string {
+  const rate = report.seconds > 0 ? Math.round(report.seen / report.seconds) : report.seen;
   return (
-    `Ingested ${dir} as source '${source}': ${summary.files} files, ${summary.chunks} chunks ` +
-    `(${summary.added} added, ${summary.removed} removed, ${summary.unchanged} unchanged) ` +
-    `in ${seconds.toFixed(2)} s (${rate} chunks/s)`
+    `Ingested ${source.description} as source '${sourceName}': ${report.seen} documents ` +
+    `(${report.added} added, ${report.updated} updated, ${report.deleted} deleted, ` +
+    `${report.unchanged} unchanged, ${report.failed} failed, ${report.skipped} skipped), ` +
+    `${report.chunksWritten} chunks written, ${report.chunksDeleted} removed, ` +
+    `${report.embeddingTokens} embedding tokens in ${report.seconds.toFixed(2)} s (${rate} documents/s)`
   );
 }
 
 function failureMessage(error: unknown): string {
   if (
-    error instanceof IngestDirectoryNotFoundError ||
+    error instanceof DocumentSourceError ||
     error instanceof InvalidSourceNameError ||
     error instanceof CorruptIndexFileError ||
+    error instanceof CorruptManifestError ||
+    error instanceof ManifestLockedError ||
+    error instanceof IndexMismatchError ||
     error instanceof IngestInterruptedError
   ) {
     return `ingest: ${error.message}`;
   }
   return `ingest failed: ${error instanceof Error ? error.message : String(error)}`;
-}
-
-const PHASE_LABEL: Record<IngestPhase, string> = {
-  scan: 'scanning',
-  chunk: 'chunking',
-  embed: 'embedding',
-  delete: 'removing',
-};
-const PLAIN_PROGRESS_INTERVAL_MS = 2000;
-
-/**
- * A progress bar on stderr when a person is watching, otherwise a plain line per phase
- * and at most one every two seconds, so CI logs stay readable.
- */
-function progressReporter(): { update: (progress: IngestProgress) => void; stop: () => void } {
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format: '{phase} [{bar}] {value}/{total}',
-        stream: process.stderr,
-        hideCursor: true,
-        clearOnComplete: true,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    let started = false;
-    let phase: IngestPhase | undefined;
-    return {
-      update: (progress) => {
-        const payload = { phase: PHASE_LABEL[progress.phase].padEnd(9) };
-        if (!started) {
-          bar.start(progress.total, progress.done, payload);
-          started = true;
-        } else if (phase !== progress.phase) {
-          bar.setTotal(progress.total);
-        }
-        phase = progress.phase;
-        bar.update(progress.done, payload);
-      },
-      stop: () => {
-        if (started) bar.stop();
-      },
-    };
-  }
-  let lastPhase: IngestPhase | undefined;
-  let lastPrinted = 0;
-  return {
-    update: (progress) => {
-      const now = Date.now();
-      if (progress.phase === lastPhase && now - lastPrinted < PLAIN_PROGRESS_INTERVAL_MS) return;
-      if (progress.total === 0 && progress.phase !== 'scan') return;
-      lastPhase = progress.phase;
-      lastPrinted = now;
-      console.error(`ingest: ${PHASE_LABEL[progress.phase]} ${progress.done}/${progress.total}`);
-    },
-    stop: () => undefined,
-  };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

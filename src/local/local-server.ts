@@ -14,7 +14,10 @@ import { Defaults } from '../shared/limits.js';
 import { ensureSessionTable } from '../adapters/dynamodb/session-table.js';
 import { ensureUsageTable } from '../adapters/dynamodb/usage-table.js';
 import { localIndexPath, openLocalRetrieval } from '../adapters/local/open-local-retrieval.js';
-import { ingestFolder, type IngestSummary } from '../ingest/ingest-folder.js';
+import { ingestFolder } from '../ingest/ingest-folder.js';
+import type { IngestReport } from '../ingest/ingest-report.js';
+import { FileManifest } from '../ingest/manifest/file-manifest.js';
+import { localManifestPath } from '../ingest/manifest/local-manifest-path.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb.js';
 import { upgradeLegacySessionTable } from './legacy-session-table.js';
 import { createLocalGateway, type StreamingHandler } from './local-gateway.js';
@@ -49,7 +52,7 @@ export interface LocalServer {
   readonly endpointName: string;
   readonly token: LocalToken;
   /** Set when this start ingested the sample corpus. */
-  readonly firstStartIngest?: IngestSummary;
+  readonly firstStartIngest?: IngestReport;
   readonly server: Server;
   close(): Promise<void>;
 }
@@ -95,14 +98,20 @@ async function ingestSampleCorpus(
   dataDir: string,
   corpusDir: string,
   log: (line: string) => void,
-): Promise<IngestSummary> {
+): Promise<IngestReport> {
   const { embedder, index } = await openLocalRetrieval(dataDir);
   log(`First start: ingesting the sample corpus from ${corpusDir} ...`);
-  // One write of the index file for the whole corpus, not one per batch.
-  const summary = await index.batch(() =>
-    ingestFolder({ dir: corpusDir, source: SAMPLE_SOURCE, embedder, index }),
-  );
-  log(`  ${summary.files} files, ${summary.chunks} chunks in ${summary.seconds.toFixed(2)} s`);
+  // With the manifest `npm run ingest -- examples/corpus --source docs` uses, so a later refresh
+  // embeds only what changed; each checkpoint is one write of the index file, not one per batch.
+  const summary = await ingestFolder({
+    dir: corpusDir,
+    source: SAMPLE_SOURCE,
+    embedder,
+    index,
+    manifest: await FileManifest.open(localManifestPath(dataDir, SAMPLE_SOURCE)),
+    writeBatch: (work) => index.batch(work),
+  });
+  log(`  ${summary.added} documents, ${summary.chunksWritten} chunks in ${summary.seconds.toFixed(2)} s`);
   return summary;
 }
 
@@ -131,7 +140,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     await ensureSessionTable(dynamo.client, SESSION_TABLE);
     await upgradeLegacySessionTable(dynamo.client, LEGACY_SESSION_TABLE, SESSION_TABLE, log);
     await ensureUsageTable(dynamo.client, USAGE_TABLE);
-    let firstStartIngest: IngestSummary | undefined;
+    let firstStartIngest: IngestReport | undefined;
     // The sample corpus goes into the local index; a server on Pinecone has its own ingestion.
     const usesLocalIndex = loadServingConfig({ ...options.environment }).backends.index.kind === 'local';
     if (options.sampleCorpusDir && usesLocalIndex && !(await exists(localIndexPath(dataDir)))) {
