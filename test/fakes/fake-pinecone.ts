@@ -39,6 +39,10 @@ export interface FakePineconeOptions extends Partial<FakePineconeFaults> {
   readonly apiKey?: string;
   /** @default 1024 */
   readonly dimension?: number;
+  /** The index name the control plane (`GET /indexes/{name}`) answers for. @default 'fake-index' */
+  readonly indexName?: string;
+  /** The metric the control plane reports. @default 'cosine' */
+  readonly metric?: string;
 }
 
 export interface FakePinecone {
@@ -118,12 +122,13 @@ function cosine(a: readonly number[], b: readonly number[]): number {
 /**
  * A fake Pinecone serverless data plane on 127.0.0.1, speaking the API version the SDK sends:
  * query (cosine, metadata filter, namespaces), upsert, delete, list (prefix, pagination) and
- * describe index stats, with Pinecone's request limits and switches for latency, error
+ * describe index stats (and the control plane's describe index), with Pinecone's request limits and switches for latency, error
  * statuses and a dead host. Benchmarks reuse it.
  */
 export async function startFakePinecone(options: FakePineconeOptions = {}): Promise<FakePinecone> {
   const apiKey = options.apiKey ?? 'fake-pinecone-key';
   const dimension = options.dimension ?? 1024;
+  const indexName = options.indexName ?? 'fake-index';
   let faults: FakePineconeFaults = { latencyMs: 0, down: false, ...options };
   const namespaces = new Map<string, Map<string, StoredVector>>();
   const requests: RecordedPineconeRequest[] = [];
@@ -258,6 +263,25 @@ export async function startFakePinecone(options: FakePineconeOptions = {}): Prom
       });
     }
     if (record.apiKey !== apiKey) return reply(res, record, 401, { code: 16, message: 'Invalid API key' });
+    const describedIndex = /^\/indexes\/([^/]+)$/.exec(record.path);
+    if (record.method === 'GET' && describedIndex) {
+      // The control plane's describe_index, on the same port (the SDK's controllerHostUrl).
+      if (decodeURIComponent(describedIndex[1]!) !== indexName)
+        return reply(res, record, 404, {
+          error: { code: 'NOT_FOUND', message: 'Index not found' },
+          status: 404,
+        });
+      return reply(res, record, 200, {
+        name: indexName,
+        dimension,
+        metric: options.metric ?? 'cosine',
+        host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+        spec: { serverless: { cloud: 'aws', region: 'us-east-1' } },
+        status: { ready: true, state: 'Ready' },
+        vector_type: 'dense',
+        deletion_protection: 'disabled',
+      });
+    }
     const operation = operations[`${record.method} ${record.path}`];
     if (!operation) return reply(res, record, 404, { code: 5, message: 'Not found' });
     const [status, payload] = operation(record);

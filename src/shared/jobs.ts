@@ -1,0 +1,77 @@
+/**
+ * Names shared by the jobs' code (ingestion, batch answers, run reports) and their CDK stack, so
+ * that the stack can never pass a setting, watch a metric or publish an output the code does not use.
+ */
+
+/** The jobs table: manifest entries and run counters, one table, told apart by the partition key. */
+export const JOBS_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+/** Epoch seconds; run items expire, manifest entries never do. */
+export const JOBS_TTL_ATTRIBUTE = 'expires_at';
+/** Partition key prefix of manifest entries; IAM conditions on the table use it too. */
+export const MANIFEST_KEY_PREFIX = 'MANIFEST#';
+/** Partition key prefix of run counters. */
+export const RUN_KEY_PREFIX = 'RUN#';
+
+/** One partition per source and namespace: `MANIFEST#<namespace>#<source>` (the namespace URI-encoded). */
+export const manifestPartition = (sourceName: string, namespace?: string): string =>
+  `${MANIFEST_KEY_PREFIX}${encodeURIComponent(namespace ?? '')}#${sourceName}`;
+
+export const runPartition = (runId: string): string => `${RUN_KEY_PREFIX}${runId}`;
+
+/** Environment variables of the job functions. */
+export const JobsEnvVar = {
+  documentsBucket: 'DOCUMENTS_BUCKET',
+  /** Key prefix of the documents to ingest, e.g. `docs/`; keys outside it are not documents. */
+  documentsPrefix: 'DOCUMENTS_PREFIX',
+  /** Source name of the bucket's documents: their chunk ids start with `<source>:`. */
+  ingestSource: 'INGEST_SOURCE',
+  maxDocumentBytes: 'INGEST_MAX_DOCUMENT_BYTES',
+  jobsTable: 'JOBS_TABLE_NAME',
+  /** SNS topic told about every run's outcome. */
+  jobsTopicArn: 'JOBS_TOPIC_ARN',
+  /** Records of a batch file answered at once by one function. */
+  batchConcurrency: 'BATCH_LINE_CONCURRENCY',
+  stage: 'RAG_STAGE',
+} as const;
+
+/** The jobs stack of a stage; `npm run ingest -- --stage <stage>` reads its outputs. */
+export const jobsStackName = (stage: string): string => `rag-serving-${stage}-jobs`;
+
+/** CloudFormation output keys of the jobs stack. */
+export const JobsStackOutput = {
+  documentsBucket: 'DocumentsBucketName',
+  documentsPrefix: 'DocumentsPrefix',
+  batchPrefix: 'BatchPrefix',
+  sourceName: 'SourceName',
+  jobsTable: 'JobsTableName',
+  ingestionStateMachine: 'IngestionStateMachineArn',
+  batchStateMachine: 'BatchStateMachineArn',
+  jobsTopic: 'JobsTopicArn',
+  embeddingModelId: 'EmbeddingModelId',
+  pineconeIndexName: 'PineconeIndexName',
+  pineconeHost: 'PineconeHost',
+  pineconeNamespace: 'PineconeNamespace',
+  pineconeApiKeySecret: 'PineconeApiKeySecretName',
+} as const;
+
+/** Metric names of job runs (namespace METRICS_NAMESPACE, dimension `service` and `Job`). */
+export const JobMetricName = {
+  runsSucceeded: 'JobRunsSucceeded',
+  runsFailed: 'JobRunsFailed',
+  runDuration: 'JobRunDuration',
+  documentsSeen: 'DocumentsSeen',
+  documentsAdded: 'DocumentsAdded',
+  documentsUpdated: 'DocumentsUpdated',
+  documentsDeleted: 'DocumentsDeleted',
+  documentsFailed: 'DocumentsFailed',
+  documentsSkipped: 'DocumentsSkipped',
+  chunksWritten: 'ChunksWritten',
+  embeddingTokens: 'EmbeddingTokens',
+  batchLinesAnswered: 'BatchLinesAnswered',
+  batchLinesFailed: 'BatchLinesFailed',
+} as const;
+
+/** The `Job` dimension of run metrics. */
+export const JOB_DIMENSION = 'Job';
+export const JOB_NAMES = ['ingestion', 'batch-answers'] as const;
+export type JobName = (typeof JOB_NAMES)[number];
