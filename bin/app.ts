@@ -13,6 +13,7 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { getStageConfig } from '../lib/config/stages.js';
 import type { StageConfig } from '../lib/config/stages.js';
+import { JobsStack } from '../lib/stacks/jobs-stack.js';
 import { ServingStack } from '../lib/stacks/serving-stack.js';
 import { StatefulStack } from '../lib/stacks/stateful-stack.js';
 
@@ -22,6 +23,7 @@ export interface RagServingApp {
   readonly config: StageConfig;
   readonly stateful: StatefulStack;
   readonly serving: ServingStack;
+  readonly jobs: JobsStack;
 }
 
 /** Adds the stage chosen by the `stage` context value (default dev) to `app`, with cdk-nag checks. */
@@ -59,7 +61,18 @@ export function buildApp(app: App): RagServingApp {
     description: `rag-serving ${config.stage}: API and functions`,
   });
   serving.addStackDependency(stateful, 'the functions use the tables of the stateful stack');
-  return { config, stateful, serving };
+  const jobs = new JobsStack(app, `${prefix}-jobs`, {
+    env,
+    config,
+    jobsTable: stateful.jobs.table,
+    sessionTable: stateful.sessions.table,
+    pineconeApiKey: stateful.pineconeApiKey,
+    alarmTopic: serving.alarmTopic.topic,
+    terminationProtection: config.terminationProtection,
+    description: `rag-serving ${config.stage}: documents bucket, ingestion and batch answers jobs`,
+  });
+  jobs.addStackDependency(serving, "the jobs' alarms notify the serving stack's alarm topic");
+  return { config, stateful, serving, jobs };
 }
 
 function packageVersion(): string {

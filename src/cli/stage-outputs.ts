@@ -1,7 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
-import { JobsStackOutput, jobsStackName } from '../shared/jobs.js';
+import { JobsStackOutput, jobsStackName, statefulStackName } from '../shared/jobs.js';
 
-/** What the CLI needs of a deployed stage, from the outputs of its jobs stack. */
+/** What the CLI needs of a deployed stage, from the outputs of its jobs and stateful stacks. */
 export interface StageJobResources {
   readonly stage: string;
   readonly region: string;
@@ -27,20 +27,15 @@ export class StageNotFoundError extends Error {
   }
 }
 
-/**
- * Reads the jobs stack's outputs (CloudFormation DescribeStacks) with the caller's credentials:
- * the only place the CLI learns where a stage keeps its bucket, tables, index and state machines.
- */
-export async function stageJobResources(
+/** The outputs of one stack, by key; StageNotFoundError names what to deploy when it is missing. */
+async function stackOutputs(
+  client: CloudFormationClient,
+  stackName: string,
   stage: string,
-  options: { readonly region?: string; readonly client?: CloudFormationClient } = {},
-): Promise<StageJobResources> {
-  const client = options.client ?? new CloudFormationClient(options.region ? { region: options.region } : {});
-  const stackName = jobsStackName(stage);
-  let outputs: Output[];
+): Promise<Output[]> {
   try {
     const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: stackName }));
-    outputs = Stacks?.[0]?.Outputs ?? [];
+    return Stacks?.[0]?.Outputs ?? [];
   } catch (error) {
     const region = await client.config.region().catch(() => 'your default region');
     throw new StageNotFoundError(
@@ -49,17 +44,35 @@ export async function stageJobResources(
       { cause: error },
     );
   }
-  const value = (key: string): string | undefined =>
+}
+
+/**
+ * Reads the outputs of the stage's jobs stack (and the jobs table's name from its stateful stack)
+ * with the caller's credentials: the only place the CLI learns where a stage keeps its bucket,
+ * tables, index and state machines.
+ */
+export async function stageJobResources(
+  stage: string,
+  options: { readonly region?: string; readonly client?: CloudFormationClient } = {},
+): Promise<StageJobResources> {
+  const client = options.client ?? new CloudFormationClient(options.region ? { region: options.region } : {});
+  const jobsStack = jobsStackName(stage);
+  const statefulStack = statefulStackName(stage);
+  const [jobs, stateful] = [
+    await stackOutputs(client, jobsStack, stage),
+    await stackOutputs(client, statefulStack, stage),
+  ];
+  const value = (outputs: Output[], key: string): string | undefined =>
     outputs.find((output) => output.OutputKey === key)?.OutputValue;
-  const required = (key: string): string => {
-    const found = value(key);
+  const required = (key: string, outputs = jobs, stackName = jobsStack): string => {
+    const found = value(outputs, key);
     if (found === undefined)
       throw new StageNotFoundError(
         `The stack ${stackName} has no output ${key}: deploy the stage again with this version.`,
       );
     return found;
   };
-  const host = value(JobsStackOutput.pineconeHost);
+  const host = value(jobs, JobsStackOutput.pineconeHost);
   return {
     stage,
     region: await client.config.region(),
@@ -67,7 +80,7 @@ export async function stageJobResources(
     documentsPrefix: required(JobsStackOutput.documentsPrefix),
     batchPrefix: required(JobsStackOutput.batchPrefix),
     sourceName: required(JobsStackOutput.sourceName),
-    jobsTable: required(JobsStackOutput.jobsTable),
+    jobsTable: required(JobsStackOutput.jobsTable, stateful, statefulStack),
     ingestionStateMachineArn: required(JobsStackOutput.ingestionStateMachine),
     batchStateMachineArn: required(JobsStackOutput.batchStateMachine),
     embeddingModelId: required(JobsStackOutput.embeddingModelId),

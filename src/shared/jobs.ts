@@ -29,15 +29,25 @@ export const JobsEnvVar = {
   jobsTable: 'JOBS_TABLE_NAME',
   /** SNS topic told about every run's outcome. */
   jobsTopicArn: 'JOBS_TOPIC_ARN',
-  /** Records of a batch file answered at once by one function. */
-  batchConcurrency: 'BATCH_LINE_CONCURRENCY',
+  /** Key prefix under which `.jsonl` files start batch-answers runs. */
+  batchPrefix: 'BATCH_PREFIX',
+  /** Key prefix of the jobs' working files (plans, parts), expired by the bucket's lifecycle. */
+  workPrefix: 'JOBS_WORK_PREFIX',
+  /** Lines of a batch file per range (one function invocation of the map). */
+  linesPerRange: 'BATCH_LINES_PER_RANGE',
+  /** Lines one function answers at once. */
+  lineConcurrency: 'BATCH_LINE_CONCURRENCY',
+  /** Principal that owns the sessions batch files start. */
+  batchPrincipal: 'BATCH_PRINCIPAL',
   stage: 'RAG_STAGE',
 } as const;
 
 /** The jobs stack of a stage; `npm run ingest -- --stage <stage>` reads its outputs. */
 export const jobsStackName = (stage: string): string => `rag-serving-${stage}-jobs`;
+/** The stateful stack of a stage, which owns the jobs table (output `JobsTableName`). */
+export const statefulStackName = (stage: string): string => `rag-serving-${stage}-stateful`;
 
-/** CloudFormation output keys of the jobs stack. */
+/** CloudFormation output keys of the jobs stack (and `jobsTable`, of the stateful stack). */
 export const JobsStackOutput = {
   documentsBucket: 'DocumentsBucketName',
   documentsPrefix: 'DocumentsPrefix',
@@ -75,3 +85,24 @@ export const JobMetricName = {
 export const JOB_DIMENSION = 'Job';
 export const JOB_NAMES = ['ingestion', 'batch-answers'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
+
+/**
+ * The `step` of a job function's event: which part of a run the state machine asks for. The CDK
+ * workflows build these payloads and the handlers parse them, both from these names.
+ */
+export const JobStep = {
+  /** Ingestion: index a batch of listed documents (the distributed map's items). */
+  indexDocuments: 'index-documents',
+  /** Ingestion: remove the chunks of documents the bucket no longer has. */
+  pruneRemoved: 'prune-removed',
+  /** Batch answers: split the file into ranges of lines. */
+  planBatch: 'plan-batch',
+  /** Batch answers: answer one range of lines into a part file. */
+  answerRange: 'answer-range',
+  /** Batch answers: join the parts into the output file beside the input. */
+  combineParts: 'combine-parts',
+} as const;
+
+/** The output of a batch file `batch/questions.jsonl` is `batch/questions.jsonl.out`, which starts no run. */
+export const BATCH_INPUT_SUFFIX = '.jsonl';
+export const BATCH_OUTPUT_SUFFIX = '.out';

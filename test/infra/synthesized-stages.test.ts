@@ -9,6 +9,7 @@ import { removeOutdirs } from './support/stage-app.js';
 import './suites/stacks.js';
 import './suites/serving-api.js';
 import './suites/monitoring.js';
+import './suites/jobs.js';
 
 beforeEach(() => {
   // Dev has no region of its own: it takes the CLI's, which these tests pin.

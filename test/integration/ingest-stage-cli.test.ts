@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureJobsTable } from '../../src/adapters/dynamodb/jobs-table.js';
 import { runIngestCommand } from '../../src/cli/ingest.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../src/local/embedded-dynamodb.js';
-import { JobsStackOutput, jobsStackName } from '../../src/shared/jobs.js';
+import { JobsStackOutput, jobsStackName, statefulStackName } from '../../src/shared/jobs.js';
 import { startFakeBedrock, type FakeBedrock } from '../fakes/fake-bedrock.js';
 import { startFakePinecone, type FakePinecone } from '../fakes/fake-pinecone.js';
 import { paragraph } from '../support/ingestion.js';
@@ -49,7 +49,6 @@ beforeAll(async () => {
     [JobsStackOutput.documentsPrefix]: 'docs/',
     [JobsStackOutput.batchPrefix]: 'batch/',
     [JobsStackOutput.sourceName]: 'docs',
-    [JobsStackOutput.jobsTable]: TABLE,
     [JobsStackOutput.ingestionStateMachine]: stateMachineArn,
     [JobsStackOutput.batchStateMachine]: stateMachineArn,
     [JobsStackOutput.jobsTopic]: 'arn:aws:sns:us-east-1:123456789012:rag-serving-dev-jobs',
@@ -68,6 +67,16 @@ beforeAll(async () => {
           [JobsStackOutput.documentsBucket]: { Value: { Ref: 'Documents' } },
           ...Object.fromEntries(Object.entries(outputs).map(([key, value]) => [key, { Value: value }])),
         },
+      }),
+    }),
+  );
+  // The stateful stack owns the jobs table.
+  await cloudFormation.send(
+    new CreateStackCommand({
+      StackName: statefulStackName('dev'),
+      TemplateBody: JSON.stringify({
+        Resources: { Placeholder: { Type: 'AWS::SNS::Topic' } },
+        Outputs: { [JobsStackOutput.jobsTable]: { Value: TABLE } },
       }),
     }),
   );

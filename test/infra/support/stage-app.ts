@@ -45,6 +45,7 @@ export interface StageTemplates {
   readonly built: RagServingApp & { app: App };
   readonly stateful: Template;
   readonly serving: Template;
+  readonly jobs: Template;
 }
 
 const templates = new Map<StageName, StageTemplates>();
@@ -62,6 +63,7 @@ export function stageTemplates(stage: StageName): StageTemplates {
       built,
       stateful: Template.fromStack(built.stateful),
       serving: Template.fromStack(built.serving),
+      jobs: Template.fromStack(built.jobs),
     };
     templates.set(stage, cached);
   }
