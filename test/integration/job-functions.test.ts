@@ -288,23 +288,27 @@ describe('Ingestion function', () => {
   });
 });
 
+/** The batch-answers function as the stack configures it (the serving settings, then its own), 2 lines per range. */
+const batchAnswers = () =>
+  withEnvironment(
+    stageEnvironment({
+      RAG_BACKEND: 'aws',
+      SESSION_TABLE_NAME: SESSION_TABLE,
+      BEDROCK_GENERATION_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+      BEDROCK_GUARDRAIL_ID: 'guardrail1',
+      BEDROCK_GUARDRAIL_VERSION: '1',
+      BATCH_PREFIX: 'batch/',
+      JOBS_WORK_PREFIX: '.jobs/batch/',
+      BATCH_LINES_PER_RANGE: '2',
+      BATCH_LINE_CONCURRENCY: '2',
+    }),
+    batchServicesFromEnvironment,
+  );
+
 describe('Batch-answers function', () => {
   it('plans, answers the ranges and combines them into <file>.out, one line per input line in order', async () => {
     // Prepare
-    const services = withEnvironment(
-      stageEnvironment({
-        RAG_BACKEND: 'aws',
-        SESSION_TABLE_NAME: SESSION_TABLE,
-        BEDROCK_GENERATION_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
-        BEDROCK_GUARDRAIL_ID: 'guardrail1',
-        BEDROCK_GUARDRAIL_VERSION: '1',
-        BATCH_PREFIX: 'batch/',
-        JOBS_WORK_PREFIX: '.jobs/batch/',
-        BATCH_LINES_PER_RANGE: '2',
-        BATCH_LINE_CONCURRENCY: '2',
-      }),
-      batchServicesFromEnvironment,
-    );
+    const services = batchAnswers();
     const key = 'batch/questions.jsonl';
     const input = [
       '{"query":"How do I roll back?","session_id":"s1"}',
@@ -370,18 +374,7 @@ describe('Batch-answers function', () => {
 
   it('refuses a file outside the batch prefix with a reason', async () => {
     // Prepare
-    const services = withEnvironment(
-      stageEnvironment({
-        RAG_BACKEND: 'aws',
-        SESSION_TABLE_NAME: SESSION_TABLE,
-        BEDROCK_GENERATION_MODEL_ID: 'anthropic.claude-3-5-haiku-20241022-v1:0',
-        BEDROCK_GUARDRAIL_ID: 'guardrail1',
-        BEDROCK_GUARDRAIL_VERSION: '1',
-        BATCH_PREFIX: 'batch/',
-        JOBS_WORK_PREFIX: '.jobs/batch/',
-      }),
-      batchServicesFromEnvironment,
-    );
+    const services = batchAnswers();
     // Act & Assess
     await expect(
       handleBatchEvent(

@@ -14,6 +14,11 @@ export interface PineconeIndexDescriberOptions {
   readonly controllerHostUrl?: string;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /**
+   * How long a description is reused: every batch of a reconcile checks the index before writing,
+   * and the control plane is rate-limited. A failed look-up is never reused. @default 10 minutes
+   */
+  readonly reuseMs?: number;
 }
 
 /** Pinecone answered that the index does not exist, or refused the key: a setup error to fix. */
@@ -34,9 +39,24 @@ export class PineconeIndexNotFoundError extends Error {
  * the index name is known.
  */
 export class PineconeIndexDescriber implements IndexDescriber {
+  private described: { readonly at: number; readonly description: Promise<IndexDescription> } | undefined;
+
   constructor(private readonly options: PineconeIndexDescriberOptions) {}
 
-  async describe(abortSignal?: AbortSignal): Promise<IndexDescription> {
+  describe(abortSignal?: AbortSignal): Promise<IndexDescription> {
+    const now = Date.now();
+    if (this.described && now - this.described.at < (this.options.reuseMs ?? 10 * 60_000)) {
+      return this.described.description;
+    }
+    const entry = { at: now, description: this.lookUp(abortSignal) };
+    this.described = entry;
+    entry.description.catch(() => {
+      if (this.described === entry) this.described = undefined;
+    });
+    return entry.description;
+  }
+
+  private async lookUp(abortSignal: AbortSignal | undefined): Promise<IndexDescription> {
     const apiKey = await this.options.apiKey.get(abortSignal);
     const { indexName, host } = this.options;
     if (indexName !== undefined) {
