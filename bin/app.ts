@@ -24,9 +24,10 @@ import {
 } from '../lib/config/stage-settings.js';
 import { isStageName, type StageConfig } from '../lib/config/stages.js';
 import { ACCOUNT_STACK_NAME, AccountStack } from '../lib/stacks/account-stack.js';
+import { JobsStack } from '../lib/stacks/jobs-stack.js';
 import { ServingStack } from '../lib/stacks/serving-stack.js';
 import { StatefulStack } from '../lib/stacks/stateful-stack.js';
-import { servingStackName, statefulStackName } from '../src/shared/stack-outputs.js';
+import { jobsStackName, servingStackName, statefulStackName } from '../src/shared/stack-outputs.js';
 import { DEFAULT_SETTINGS_FILE } from './settings-file.js';
 
 export const DEFAULT_STAGE = 'dev';
@@ -37,6 +38,7 @@ export interface RagServingApp {
   readonly account?: AccountStack;
   readonly stateful: StatefulStack;
   readonly serving: ServingStack;
+  readonly jobs: JobsStack;
 }
 
 /** Adds the stage chosen by the `stage` context value (default dev) to `app`, with cdk-nag checks. */
@@ -81,8 +83,20 @@ export function buildApp(app: App): RagServingApp {
   });
   serving.addStackDependency(stateful, 'the functions use the tables of the stateful stack');
   if (account) serving.addStackDependency(account, 'API access logging needs the account CloudWatch role');
-  for (const stack of [stateful, serving]) Tags.of(stack).add('stage', config.stage);
-  return { config, ...(account && { account }), stateful, serving };
+  const jobs = new JobsStack(app, jobsStackName(config.stage), {
+    env,
+    config,
+    jobsTable: stateful.jobs.table,
+    sessionTable: stateful.sessions.table,
+    pineconeApiKey: stateful.pineconeApiKey,
+    alarmTopic: serving.alarmTopic.topic,
+    guardrail: serving.appliedGuardrail,
+    terminationProtection: config.terminationProtection,
+    description: `rag-serving ${config.stage}: documents bucket, ingestion and batch answers jobs`,
+  });
+  jobs.addStackDependency(serving, "the jobs' alarms notify the serving stack's alarm topic");
+  for (const stack of [stateful, serving, jobs]) Tags.of(stack).add('stage', config.stage);
+  return { config, ...(account && { account }), stateful, serving, jobs };
 }
 
 /**

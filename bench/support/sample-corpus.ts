@@ -6,7 +6,8 @@ import {
   type LocalRetrievalOptions,
 } from '../../src/adapters/local/open-local-retrieval.js';
 import { chunkDocument, formatOf } from '../../src/ingest/chunker.js';
-import { ingestFolder, type IngestSummary } from '../../src/ingest/ingest-folder.js';
+import { ingestFolder } from '../../src/ingest/ingest-folder.js';
+import type { IngestReport } from '../../src/ingest/ingest-report.js';
 import type { Chunk } from '../../src/core/ports/types.js';
 
 export const SAMPLE_CORPUS = fileURLToPath(new URL('../../examples/corpus/', import.meta.url));
@@ -28,7 +29,7 @@ export async function labeledQuestions(): Promise<LabeledQuestion[]> {
 export async function ingestSampleCorpus(
   dataDir: string,
   options: LocalRetrievalOptions = {},
-): Promise<IngestSummary> {
+): Promise<IngestReport> {
   const { embedder, index } = await openLocalRetrieval(dataDir, options);
   return ingestFolder({ dir: SAMPLE_CORPUS, source: SAMPLE_SOURCE, embedder, index });
 }

@@ -221,6 +221,51 @@ export interface SqlFunctionConfig {
   readonly enabled: boolean;
 }
 
+/**
+ * The jobs (the Databricks Jobs analog): the documents bucket and its ingestion (S3 events through
+ * SQS, a scheduled full reconcile with a Step Functions distributed map), and batch answers for
+ * JSON Lines files dropped under the batch prefix.
+ */
+export interface JobsConfig {
+  /**
+   * When the full reconcile runs: an EventBridge Scheduler expression (`rate(1 day)`,
+   * `cron(0 3 * * ? *)`), or `off` for on-demand runs only.
+   */
+  readonly schedule: string;
+  /** IANA time zone of a cron schedule, e.g. `Europe/Berlin`. */
+  readonly scheduleTimeZone: string;
+  /** Source name of the bucket's documents: their chunk ids start with `<sourceName>:`. */
+  readonly sourceName: string;
+  /** Key prefix of the documents to ingest (ends with `/`). */
+  readonly documentsPrefix: string;
+  /** Key prefix under which a `.jsonl` file starts a batch-answers run (ends with `/`, apart from documentsPrefix). */
+  readonly batchPrefix: string;
+  /** Largest document ingested, in MiB; larger ones are skipped with a reason. */
+  readonly maxDocumentMb: number;
+  /**
+   * Batches of documents the reconcile's distributed map indexes at once. Each holds up to 8
+   * embedding calls in flight (Titan embeds one text per call), so this bounds the Bedrock and
+   * Pinecone load: keep mapConcurrency × 8 under the account's embedding quota.
+   */
+  readonly mapConcurrency: number;
+  /** Documents per batch of the map (one ingestion function invocation). */
+  readonly documentsPerBatch: number;
+  /** Ingestion functions working on S3 events at once (2–1000): the incremental path's share of the quotas. */
+  readonly eventConcurrency: number;
+  /** Ranges of lines a batch-answers run answers at once. */
+  readonly batchMapConcurrency: number;
+  /** Lines per range (one function invocation). */
+  readonly linesPerBatch: number;
+  /** Lines one function answers at once. */
+  readonly lineConcurrency: number;
+  /** Memory of the job functions in MB. */
+  readonly functionMemoryMb: number;
+  /** Timeout of the job functions in seconds (at most 900). */
+  readonly functionTimeoutSeconds: number;
+  /** E-mail addresses told about every run's outcome (the jobs topic); alarms go to the alarm topic. */
+  readonly notificationEmails: readonly string[];
+}
+
 export interface StageConfig {
   readonly stage: StageName;
   /** AWS region. @default the CLI's region (`CDK_DEFAULT_REGION`) */
@@ -249,6 +294,7 @@ export interface StageConfig {
   readonly pinecone: PineconeConfig;
   /** The Redshift SQL function. @default { enabled: true } */
   readonly sqlFunction?: SqlFunctionConfig;
+  readonly jobs: JobsConfig;
 }
 
 const TITAN_EMBED_V2 = 'amazon.titan-embed-text-v2:0';
@@ -297,6 +343,23 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
       namespace: 'default',
       apiKeySecretName: 'rag-serving/dev/pinecone-api-key',
     },
+    jobs: {
+      schedule: 'rate(1 day)',
+      scheduleTimeZone: 'UTC',
+      sourceName: 'docs',
+      documentsPrefix: 'docs/',
+      batchPrefix: 'batch/',
+      maxDocumentMb: 10,
+      mapConcurrency: 2,
+      documentsPerBatch: 50,
+      eventConcurrency: 2,
+      batchMapConcurrency: 2,
+      linesPerBatch: 100,
+      lineConcurrency: 8,
+      functionMemoryMb: 1024,
+      functionTimeoutSeconds: 900,
+      notificationEmails: [],
+    },
   },
   qa: {
     stage: 'qa',
@@ -342,6 +405,23 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
       indexName: 'rag-serving-qa',
       namespace: 'default',
       apiKeySecretName: 'rag-serving/qa/pinecone-api-key',
+    },
+    jobs: {
+      schedule: 'rate(1 day)',
+      scheduleTimeZone: 'UTC',
+      sourceName: 'docs',
+      documentsPrefix: 'docs/',
+      batchPrefix: 'batch/',
+      maxDocumentMb: 10,
+      mapConcurrency: 4,
+      documentsPerBatch: 50,
+      eventConcurrency: 2,
+      batchMapConcurrency: 4,
+      linesPerBatch: 100,
+      lineConcurrency: 8,
+      functionMemoryMb: 1769,
+      functionTimeoutSeconds: 900,
+      notificationEmails: [],
     },
   },
   prod: {
@@ -393,6 +473,23 @@ export const STAGES: Readonly<Record<StageName, StageConfig>> = {
       namespace: 'default',
       apiKeySecretName: 'rag-serving/prod/pinecone-api-key',
     },
+    jobs: {
+      schedule: 'cron(0 3 * * ? *)',
+      scheduleTimeZone: 'UTC',
+      sourceName: 'docs',
+      documentsPrefix: 'docs/',
+      batchPrefix: 'batch/',
+      maxDocumentMb: 10,
+      mapConcurrency: 10,
+      documentsPerBatch: 50,
+      eventConcurrency: 5,
+      batchMapConcurrency: 10,
+      linesPerBatch: 100,
+      lineConcurrency: 8,
+      functionMemoryMb: 1769,
+      functionTimeoutSeconds: 900,
+      notificationEmails: [],
+    },
   },
 };
 
@@ -407,6 +504,8 @@ const int = (min: number, max: number, unit = '') =>
 
 /** Bedrock model or inference profile id: optional geography prefix, `provider.model[:version]`. */
 const MODEL_ID = /^(?:(?:us|us-gov|eu|apac|jp|au|ca|global)\.)?[a-z0-9-]+\.[A-Za-z0-9._:-]+$/;
+/** An S3 key prefix: no leading slash, ends with one. */
+const KEY_PREFIX = /^(?:[A-Za-z0-9!_.*'()-]+\/)+$/;
 
 const stageConfigSchema = z
   .strictObject({
@@ -549,6 +648,44 @@ const stageConfigSchema = z
         ),
     }),
     sqlFunction: z.strictObject({ enabled: z.boolean() }).optional(),
+    jobs: z
+      .strictObject({
+        schedule: z
+          .string()
+          .regex(
+            /^(?:off|rate\(\d+ (?:minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/,
+            "must be 'off', rate(<n> minutes|hours|days) or cron(<6 fields>)",
+          ),
+        scheduleTimeZone: z
+          .string()
+          .regex(
+            /^(?:UTC|[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)+)$/,
+            'must be an IANA time zone such as UTC or Europe/Berlin',
+          ),
+        sourceName: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be 1-100 letters, digits, ., _ or -'),
+        documentsPrefix: z.string().regex(KEY_PREFIX, 'must be an S3 key prefix ending with / (e.g. docs/)'),
+        batchPrefix: z.string().regex(KEY_PREFIX, 'must be an S3 key prefix ending with / (e.g. batch/)'),
+        maxDocumentMb: int(1, 100, ' MiB'),
+        mapConcurrency: int(1, 1_000),
+        documentsPerBatch: int(1, 1_000),
+        eventConcurrency: int(2, 1_000),
+        batchMapConcurrency: int(1, 1_000),
+        linesPerBatch: int(1, 10_000),
+        lineConcurrency: int(1, 100),
+        functionMemoryMb: int(128, 10_240, ' MB'),
+        functionTimeoutSeconds: int(60, 900, ' s'),
+        notificationEmails: z.array(z.email('must be an e-mail address')).readonly(),
+      })
+      .refine(
+        (jobs) =>
+          !jobs.documentsPrefix.startsWith(jobs.batchPrefix) &&
+          !jobs.batchPrefix.startsWith(jobs.documentsPrefix),
+        {
+          message:
+            'must not contain or lie inside documentsPrefix: batch files would be ingested as documents',
+          path: ['batchPrefix'],
+        },
+      ),
   })
   .superRefine((config, ctx) => {
     const lambdaTimeoutMs = config.invocations.timeoutSeconds * 1000;

@@ -10,12 +10,8 @@ import { EnvVar } from '../../src/shared/env.js';
 import { Defaults } from '../../src/shared/limits.js';
 import { DEFAULT_SESSION_TTL_DAYS } from '../../src/shared/sessions.js';
 import { BundledFunction } from './bundled-function.js';
-import {
-  grantBedrockAccess,
-  pipelineEnvironment,
-  type BedrockAccess,
-  type PineconeAccess,
-} from './invocations-function.js';
+import { grantBedrockServing, type BedrockAccess, type PineconeAccess } from './bedrock-access.js';
+import { pipelineEnvironment } from './invocations-function.js';
 
 const ENTRY = fileURLToPath(new URL('../../functions/ask-rag-udf/handler.ts', import.meta.url));
 
@@ -123,7 +119,7 @@ export class AskRagFunction extends Construct {
     );
     props.usageTable?.grant(this.role, 'dynamodb:UpdateItem');
     // Rows are answered whole (Converse), never streamed.
-    if (props.bedrock) grantBedrockAccess(this.role, props.bedrock, { streaming: false });
+    if (props.bedrock) grantBedrockServing(this.role, props.bedrock, { streaming: false });
     props.pinecone?.apiKeySecret.grantRead(this.role);
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',

@@ -1,18 +1,24 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { EnvVar, type Backend } from '../../src/shared/env.js';
+import { EnvVar } from '../../src/shared/env.js';
 import { Defaults } from '../../src/shared/limits.js';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../src/shared/metrics.js';
 import { DEFAULT_SESSION_TTL_DAYS, SESSION_OWNER_INDEX } from '../../src/shared/sessions.js';
-import { guardrailArn, guardrailProfileArns, modelResourceArns } from '../config/bedrock-models.js';
+import {
+  cloudEnvironment,
+  grantBedrockServing,
+  type BedrockAccess,
+  type PineconeAccess,
+} from './bedrock-access.js';
 import { BundledFunction } from './bundled-function.js';
+
+export type { BedrockAccess, PineconeAccess } from './bedrock-access.js';
 
 const DEFAULT_ENTRY = fileURLToPath(new URL('../../functions/invocations/handler.ts', import.meta.url));
 
@@ -29,44 +35,7 @@ const SESSION_TABLE_ACTIONS = [
   'dynamodb:Query',
 ];
 
-/** `RAG_BACKEND` value that selects the Bedrock, Pinecone and DynamoDB adapters. */
-export const CLOUD_BACKEND: Backend = 'aws';
-
-/** Bedrock models and guardrail the function calls; it may call nothing else in Bedrock. */
-export interface BedrockAccess {
-  /** Foundation-model or cross-region inference profile id for query embeddings. */
-  readonly embeddingModelId: string;
-  /** Foundation-model or cross-region inference profile id for generation (Converse, ConverseStream). */
-  readonly generationModelId: string;
-  /** Model that condenses follow-up questions. @default - the generation model */
-  readonly condenseModelId?: string;
-  /** Guardrail id or ARN, applied with ApplyGuardrail. */
-  readonly guardrailId: string;
-  /** `DRAFT` or a published version number. */
-  readonly guardrailVersion: string;
-  /**
-   * The guardrail's cross-region profile (`us.guardrail.v1:0`), if it uses one: the guardrail may
-   * then run in any region of the profile's geography, and each needs ApplyGuardrail on the profile.
-   * @default - none
-   */
-  readonly guardrailProfile?: string;
-  /**
-   * Streamed answers: `sync` holds text until the guardrail passed it, `async` sends it as
-   * generated and checks beside (`RAG_GUARDRAIL_STREAM_MODE`).
-   * @default 'sync'
-   */
-  readonly guardrailStreamMode?: 'sync' | 'async';
-}
-
-/** The Pinecone index; the API key stays in Secrets Manager and is read at runtime. */
-export interface PineconeAccess {
-  readonly indexName: string;
-  /** The index host; saves the control-plane look-up at cold start. @default - looked up from indexName */
-  readonly host?: string;
-  readonly namespace: string;
-  /** The secret holding the API key; the function may read this secret only. */
-  readonly apiKeySecret: secretsmanager.ISecret;
-}
+export { CLOUD_BACKEND } from './bedrock-access.js';
 
 export interface InvocationsFunctionProps {
   /** The `service` dimension of its metrics: `serviceNameFor(stage)`, so stages never share alarms. @default SERVICE_NAME */
@@ -239,54 +208,9 @@ export class InvocationsFunction extends Construct {
     // Counters are kept with atomic UpdateItem ADDs only; nothing reads or deletes them.
     props.usageTable?.grant(this.role, 'dynamodb:UpdateItem');
     props.tokenTable?.grant(this.role, 'dynamodb:GetItem');
-    grantBedrockAccess(this.role, props.bedrock);
+    grantBedrockServing(this.role, props.bedrock);
     props.pinecone.apiKeySecret.grantRead(this.role);
   }
-}
-
-/**
- * Lets a role call the named Bedrock models (embedding, generation and condensing, with the
- * foundation models behind an inference profile) and apply the named guardrail: nothing else.
- * Streaming generation (ConverseStream) is allowed unless `streaming` is false.
- */
-export function grantBedrockAccess(
-  role: iam.Role,
-  bedrock: BedrockAccess,
-  options: { readonly streaming?: boolean } = {},
-): void {
-  const stack = Stack.of(role);
-  const context = { partition: stack.partition, region: stack.region, account: stack.account };
-  role.addToPolicy(
-    new iam.PolicyStatement({
-      sid: 'EmbedQueries',
-      actions: ['bedrock:InvokeModel'],
-      resources: modelResourceArns(bedrock.embeddingModelId, context),
-    }),
-  );
-  const generationModels = [bedrock.generationModelId, bedrock.condenseModelId ?? bedrock.generationModelId];
-  role.addToPolicy(
-    new iam.PolicyStatement({
-      sid: 'GenerateAnswers',
-      // Converse needs InvokeModel, ConverseStream needs InvokeModelWithResponseStream.
-      actions:
-        options.streaming === false
-          ? ['bedrock:InvokeModel']
-          : ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
-      resources: [...new Set(generationModels.flatMap((id) => modelResourceArns(id, context)))],
-    }),
-  );
-  role.addToPolicy(
-    new iam.PolicyStatement({
-      sid: 'ApplyGuardrail',
-      actions: ['bedrock:ApplyGuardrail'],
-      resources: [
-        guardrailArn(bedrock.guardrailId, context),
-        ...(bedrock.guardrailProfile === undefined
-          ? []
-          : guardrailProfileArns(bedrock.guardrailProfile, context)),
-      ],
-    }),
-  );
 }
 
 /** What a function that runs the pipeline needs to be told, whichever event it answers. */
@@ -318,24 +242,6 @@ export function pipelineEnvironment(props: PipelineEnvironmentProps): Record<str
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     // The dashboard's "most cited documents" reads the route's INFO line (src/shared/logs.ts).
     [EnvVar.logLevel]: 'INFO',
-  };
-}
-
-/** The variables that select the Bedrock and Pinecone adapters, with their models, guardrail and index. */
-function cloudEnvironment(bedrock: BedrockAccess, pinecone: PineconeAccess): Record<string, string> {
-  return {
-    [EnvVar.backend]: CLOUD_BACKEND,
-    [EnvVar.embeddingModelId]: bedrock.embeddingModelId,
-    [EnvVar.generationModelId]: bedrock.generationModelId,
-    ...(bedrock.condenseModelId !== undefined && { [EnvVar.condenseModelId]: bedrock.condenseModelId }),
-    [EnvVar.guardrailId]: bedrock.guardrailId,
-    [EnvVar.guardrailVersion]: bedrock.guardrailVersion,
-    [EnvVar.guardrailStreamMode]: bedrock.guardrailStreamMode ?? 'sync',
-    [EnvVar.pineconeIndex]: pinecone.indexName,
-    ...(pinecone.host !== undefined && { [EnvVar.pineconeHost]: pinecone.host }),
-    [EnvVar.pineconeNamespace]: pinecone.namespace,
-    // The secret's name, not its value: the function reads the key from Secrets Manager at start.
-    [EnvVar.pineconeApiKeySecretId]: pinecone.apiKeySecret.secretName,
   };
 }
 

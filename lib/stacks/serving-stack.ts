@@ -62,6 +62,8 @@ export class ServingStack extends Stack {
   readonly askRag?: AskRagFunction;
   /** The guardrail the stack created from the stage's policies; absent with an existing guardrail. */
   readonly guardrail?: ServingGuardrail;
+  /** The guardrail the functions apply: the one created here, or the stage's existing one. */
+  readonly appliedGuardrail: { readonly id: string; readonly version: string };
 
   constructor(scope: Construct, id: string, props: ServingStackProps) {
     super(scope, id, props);
@@ -84,6 +86,7 @@ export class ServingStack extends Stack {
     const guardrail = this.guardrail
       ? { id: this.guardrail.guardrailId, version: this.guardrail.guardrailVersion }
       : config.guardrail.existing!;
+    this.appliedGuardrail = guardrail;
 
     const bedrock = {
       embeddingModelId: config.models.embeddingModelId,

@@ -3,7 +3,9 @@ import type { StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { JobsStackOutput } from '../../src/shared/jobs.js';
 import type { StageConfig } from '../config/stages.js';
+import { JobsTable } from '../constructs/jobs-table.js';
 import { SessionTable } from '../constructs/session-table.js';
 import { TokenTable } from '../constructs/token-table.js';
 import { UsageTable } from '../constructs/usage-table.js';
@@ -14,7 +16,7 @@ export interface StatefulStackProps extends StackProps {
 }
 
 /**
- * Everything that holds data (DESIGN 6): the session, token and usage tables, and the reference
+ * Everything that holds data (DESIGN 6): the session, token, usage and jobs tables, and the reference
  * to the Pinecone API key secret. Kept apart from the serving stack so that the API and functions
  * can be redeployed, replaced or torn down without touching data.
  */
@@ -22,6 +24,8 @@ export class StatefulStack extends Stack {
   readonly sessions: SessionTable;
   readonly tokens: TokenTable;
   readonly usage: UsageTable;
+  /** The ingestion manifest and job run counters. */
+  readonly jobs: JobsTable;
   /**
    * The Pinecone API key, created outside CDK (`aws secretsmanager create-secret`) so that its
    * value never passes through a template; referenced by name.
@@ -43,6 +47,12 @@ export class StatefulStack extends Stack {
     });
     this.tokens = new TokenTable(this, 'Tokens', protection);
     this.usage = new UsageTable(this, 'Usage', protection);
+    this.jobs = new JobsTable(this, 'Jobs', protection);
+    // `npm run ingest -- --stage` finds the manifest here (src/cli/stage-outputs.ts).
+    new CfnOutput(this, JobsStackOutput.jobsTable, {
+      description: 'Ingestion manifests and job run counts',
+      value: this.jobs.table.tableName,
+    });
     this.pineconeApiKey = secretsmanager.Secret.fromSecretNameV2(
       this,
       'PineconeApiKey',
@@ -75,6 +85,11 @@ export class StatefulStack extends Stack {
       acknowledgeNoBackups(
         this.usage.table,
         'it holds only quota counters of the current window, which start again from zero after a loss',
+        config,
+      );
+      acknowledgeNoBackups(
+        this.jobs.table,
+        'it holds the ingestion manifest and run counters, which the next ingestion run rebuilds from the documents bucket (at the cost of embedding again)',
         config,
       );
     }

@@ -31,11 +31,14 @@ export interface ChunkingOptions {
   readonly minWords?: number;
 }
 
-export type DocumentFormat = 'markdown' | 'html' | 'text';
+/** `pdf` is chunked from the text extracted from its pages (see documents/extract-text.ts). */
+export type DocumentFormat = 'markdown' | 'html' | 'text' | 'pdf';
 
 export class UnsupportedDocumentFormatError extends Error {
   constructor(readonly relativePath: string) {
-    super(`Cannot chunk '${relativePath}': only .md, .markdown, .txt, .html and .htm files are supported.`);
+    super(
+      `Cannot chunk '${relativePath}': only .md, .markdown, .txt, .html, .htm and .pdf files are supported.`,
+    );
     this.name = new.target.name;
   }
 }
@@ -53,6 +56,7 @@ export function formatOf(path: string): DocumentFormat | undefined {
   if (extension === 'md' || extension === 'markdown') return 'markdown';
   if (extension === 'html' || extension === 'htm') return 'html';
   if (extension === 'txt') return 'text';
+  if (extension === 'pdf') return 'pdf';
   return undefined;
 }
 
@@ -73,4 +77,5 @@ const PARSERS: Record<DocumentFormat, (content: string) => ParsedDocument> = {
   markdown: parseMarkdown,
   html: parseHtmlDocument,
   text: parsePlainText,
+  pdf: parsePlainText,
 };

@@ -15,7 +15,10 @@ import { ensureSessionTable } from '../adapters/dynamodb/session-table.js';
 import { ensureUsageTable } from '../adapters/dynamodb/usage-table.js';
 import { localIndexPath, openLocalRetrieval } from '../adapters/local/open-local-retrieval.js';
 import type { EmbedderConfig } from '../config/backends-config.js';
-import { ingestFolder, type IngestSummary } from '../ingest/ingest-folder.js';
+import { ingestFolder } from '../ingest/ingest-folder.js';
+import type { IngestReport } from '../ingest/ingest-report.js';
+import { FileManifest } from '../ingest/manifest/file-manifest.js';
+import { localManifestPath } from '../ingest/manifest/local-manifest-path.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb.js';
 import { upgradeLegacySessionTable } from './legacy-session-table.js';
 import { createLocalGateway, type StreamingHandler } from './local-gateway.js';
@@ -52,7 +55,7 @@ export interface LocalServer {
   readonly endpointName: string;
   readonly token: LocalToken;
   /** Set when this start ingested the sample corpus. */
-  readonly firstStartIngest?: IngestSummary;
+  readonly firstStartIngest?: IngestReport;
   readonly server: Server;
   close(): Promise<void>;
 }
@@ -99,14 +102,20 @@ async function ingestSampleCorpus(
   corpusDir: string,
   embedderConfig: EmbedderConfig,
   log: (line: string) => void,
-): Promise<IngestSummary> {
+): Promise<IngestReport> {
   const { embedder, index } = await openLocalRetrieval(dataDir, { embedder: embedderConfig });
   log(`First start: ingesting the sample corpus from ${corpusDir} ...`);
-  // One write of the index file for the whole corpus, not one per batch.
-  const summary = await index.batch(() =>
-    ingestFolder({ dir: corpusDir, source: SAMPLE_SOURCE, embedder, index }),
-  );
-  log(`  ${summary.files} files, ${summary.chunks} chunks in ${summary.seconds.toFixed(2)} s`);
+  // With the manifest `npm run ingest -- examples/corpus --source docs` uses, so a later refresh
+  // embeds only what changed; each checkpoint is one write of the index file, not one per batch.
+  const summary = await ingestFolder({
+    dir: corpusDir,
+    source: SAMPLE_SOURCE,
+    embedder,
+    index,
+    manifest: await FileManifest.open(localManifestPath(dataDir, SAMPLE_SOURCE)),
+    writeBatch: (work) => index.batch(work),
+  });
+  log(`  ${summary.added} documents, ${summary.chunksWritten} chunks in ${summary.seconds.toFixed(2)} s`);
   return summary;
 }
 
@@ -146,7 +155,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     // Locally the token file it is: the token CLI must be able to write it while we run.
     delete environment[EnvVar.tokenTable];
     const config = loadServingConfig(environment);
-    let firstStartIngest: IngestSummary | undefined;
+    let firstStartIngest: IngestReport | undefined;
     // The sample corpus goes into the local index; a server on Pinecone has its own ingestion.
     const usesLocalIndex = config.backends.index.kind === 'local';
     if (options.sampleCorpusDir && usesLocalIndex && !(await exists(localIndexPath(dataDir)))) {

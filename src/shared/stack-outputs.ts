@@ -6,6 +6,8 @@
 export const stackNamePrefix = (stage: string): string => `rag-serving-${stage}`;
 export const servingStackName = (stage: string): string => `${stackNamePrefix(stage)}-serving`;
 export const statefulStackName = (stage: string): string => `${stackNamePrefix(stage)}-stateful`;
+/** Documents bucket, ingestion and batch jobs; its outputs are `JobsStackOutput` of `src/shared/jobs.ts`. */
+export const jobsStackName = (stage: string): string => `${stackNamePrefix(stage)}-jobs`;
 
 export const StackOutput = {
   /** Base URL, e.g. `https://abc.execute-api.us-east-1.amazonaws.com/dev/` (RAG_URL / DATABRICKS_HOST). */

@@ -126,7 +126,7 @@ function cosine(a: readonly number[], b: readonly number[]): number {
 /**
  * A fake Pinecone serverless data plane on 127.0.0.1, speaking the API version the SDK sends:
  * query (cosine, metadata filter, namespaces), upsert, delete, list (prefix, pagination) and
- * describe index stats, with Pinecone's request limits and switches for latency, error
+ * describe index stats (and the control plane's describe index), with Pinecone's request limits and switches for latency, error
  * statuses and a dead host. Benchmarks reuse it.
  */
 export async function startFakePinecone(options: FakePineconeOptions = {}): Promise<FakePinecone> {

@@ -12,6 +12,7 @@ import './suites/monitoring.js';
 import './suites/ask-rag-udf.js';
 import './suites/first-deploy.js';
 import './suites/cfn-lint.js';
+import './suites/jobs.js';
 
 beforeEach(() => {
   // Dev has no region of its own: it takes the CLI's, which these tests pin.

@@ -43,7 +43,7 @@ describe('local server lifecycle', () => {
       }),
     });
     // Assess
-    expect(first.firstStartIngest?.chunks).toBeGreaterThan(20);
+    expect(first.firstStartIngest?.chunksWritten).toBeGreaterThan(20);
     expect(first.token.origin).toBe('generated');
     expect(second.firstStartIngest).toBeUndefined();
     expect(second.token).toEqual({ token, origin: 'token file' });

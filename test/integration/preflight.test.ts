@@ -46,7 +46,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   vi.unstubAllEnvs();
-  await Promise.all([moto?.stop(), lambda?.close(), bedrock?.close(), pinecone?.close()]);
+  await Promise.all([moto?.close(), lambda?.close(), bedrock?.close(), pinecone?.close()]);
   if (settingsDir) await rm(settingsDir, { recursive: true, force: true });
 });
 

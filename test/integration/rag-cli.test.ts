@@ -361,6 +361,8 @@ describe('rag tokens and rag ingest', () => {
 
     // Assess
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/Ingested .* as source 'docs-to-ingest': 1 files, 1 chunks/);
+    expect(run.stdout).toMatch(
+      /Ingested .* as source 'docs-to-ingest': 1 documents \(1 added.*1 chunks written/,
+    );
   });
 });

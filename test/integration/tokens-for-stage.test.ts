@@ -55,7 +55,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   vi.unstubAllEnvs();
-  await moto?.stop();
+  await moto?.close();
 });
 
 async function tokens(...args: string[]) {

@@ -1,58 +1,69 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
 
-/** moto_server (the machine's Python moto 5.2): AWS APIs on 127.0.0.1, never real AWS. */
-export interface MotoServer {
-  readonly endpoint: string;
-  stop(): Promise<void>;
-}
-
-/** Dummy credentials and a region for SDK clients pointed at moto. */
-export const MOTO_ENVIRONMENT = {
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'testing',
-  AWS_SECRET_ACCESS_KEY: 'testing',
+/** Region and dummy credentials for SDK clients pointed at moto. */
+export const MOTO_CLIENT_CONFIG = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
 } as const;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
+/** The same region and dummy credentials as environment variables, for code that reads them from there. */
+export const MOTO_ENVIRONMENT = {
+  AWS_REGION: MOTO_CLIENT_CONFIG.region,
+  AWS_ACCESS_KEY_ID: MOTO_CLIENT_CONFIG.credentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: MOTO_CLIENT_CONFIG.credentials.secretAccessKey,
+} as const;
+
+export interface MotoServer {
+  /** `http://127.0.0.1:<port>`: one endpoint for every service moto answers. */
+  readonly endpoint: string;
+  /** Client settings for any AWS SDK client: the endpoint, a region and dummy credentials. */
+  readonly clientConfig: {
+    endpoint: string;
+    region: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+    forcePathStyle: boolean;
+  };
+  /** Forgets every resource (buckets, queues, stacks, ...). */
+  reset(): Promise<void>;
+  close(): Promise<void>;
 }
 
-async function answers(endpoint: string): Promise<boolean> {
-  try {
-    return (await fetch(`${endpoint}/moto-api/`)).ok;
-  } catch {
-    return false;
-  }
-}
-
-/** Starts moto_server on a free port and resolves once it answers (or rejects when it exits). */
+/**
+ * Starts `moto_server` (the machine's Python moto 5.2, an AWS stand-in) on an ephemeral port of
+ * 127.0.0.1 and resolves once it says where it listens, so tests never wait on a timer.
+ */
 export async function startMotoServer(): Promise<MotoServer> {
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`moto_server exited (${code}): ${stderr.slice(-500)}`))),
-  );
-  exited.catch(() => undefined);
-  // Poll until it answers (Python takes a few seconds to import moto); ends when it is up or has died.
-  while (!(await Promise.race([answers(endpoint), exited]))) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stderr! });
+    const output: string[] = [];
+    lines.on('line', (line) => {
+      output.push(line);
+      const match = /Running on http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`moto_server exited with ${code}: ${output.join('\n')}`)));
+  });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,
-    stop: () =>
+    clientConfig: {
+      endpoint,
+      ...MOTO_CLIENT_CONFIG,
+      credentials: { ...MOTO_CLIENT_CONFIG.credentials },
+      forcePathStyle: true,
+    },
+    reset: async () => {
+      await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+    },
+    close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());

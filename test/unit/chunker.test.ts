@@ -323,14 +323,15 @@ describe('chunkDocument: ids', () => {
 describe('formatOf', () => {
   it('knows the supported extensions and rejects others', () => {
     // Act & Assess
-    expect(['a.md', 'b.MARKDOWN', 'c.html', 'd.htm', 'e.txt', 'f.pdf'].map(formatOf)).toEqual([
+    expect(['a.md', 'b.MARKDOWN', 'c.html', 'd.htm', 'e.txt', 'f.pdf', 'g.docx'].map(formatOf)).toEqual([
       'markdown',
       'markdown',
       'html',
       'html',
       'text',
+      'pdf',
       undefined,
     ]);
-    expect(() => chunkDocument(doc('f.pdf', 'x'))).toThrow(UnsupportedDocumentFormatError);
+    expect(() => chunkDocument(doc('g.docx', 'x'))).toThrow(UnsupportedDocumentFormatError);
   });
 });

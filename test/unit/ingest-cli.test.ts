@@ -8,7 +8,7 @@ import { runIngestCommand } from '../../src/cli/ingest.js';
 
 const run = promisify(execFile);
 const SUMMARY =
-  /^Ingested (\S+) as source '([^']+)': (\d+) files, (\d+) chunks \((\d+) added, (\d+) removed, (\d+) unchanged\) in \d+\.\d\d s \(\d+ chunks\/s\)$/;
+  /^Ingested (\S+) as source '([^']+)': (\d+) documents \((\d+) added, (\d+) updated, (\d+) deleted, (\d+) unchanged, (\d+) failed, (\d+) skipped\), (\d+) chunks written, (\d+) removed, (\d+) embedding tokens in \d+\.\d\d s \(\d+ documents\/s\)$/;
 
 let root: string;
 let docs: string;
@@ -44,17 +44,32 @@ describe('ingest CLI', () => {
     // Assess
     expect(first.code).toBe(0);
     expect(first.stdout).toHaveLength(1);
-    expect(SUMMARY.exec(first.stdout[0] ?? '')?.slice(1, 8)).toEqual([
+    expect(SUMMARY.exec(first.stdout[0] ?? '')?.slice(1, 12)).toEqual([
       docs,
       'handbook',
       '2',
       '2',
+      '0',
+      '0',
+      '0',
+      '0',
+      '0',
+      '2',
+      '0',
+    ]);
+    expect(SUMMARY.exec(second.stdout[0] ?? '')?.slice(3, 12)).toEqual([
       '2',
       '0',
       '0',
+      '0',
+      '2',
+      '0',
+      '0',
+      '0',
+      '0',
     ]);
-    expect(SUMMARY.exec(second.stdout[0] ?? '')?.slice(5, 8)).toEqual(['0', '0', '2']);
-    expect(await readdir(join(root, 'data'))).toEqual(['index.bin']);
+    expect((await readdir(join(root, 'data'))).sort()).toEqual(['index.bin', 'manifests']);
+    expect(await readdir(join(root, 'data', 'manifests', 'default'))).toEqual(['handbook.jsonl']);
   });
 
   it('uses --source and RAG_DATA_DIR', async () => {
@@ -65,7 +80,7 @@ describe('ingest CLI', () => {
     vi.unstubAllEnvs();
     // Assess
     expect(SUMMARY.exec(result.stdout[0] ?? '')?.[2]).toBe('hr');
-    expect(await readdir(join(root, 'env-data'))).toEqual(['index.bin']);
+    expect((await readdir(join(root, 'env-data'))).sort()).toEqual(['index.bin', 'manifests']);
   });
 
   it('exits with 1 and a clear message for a missing directory', async () => {

@@ -1,6 +1,7 @@
 export type * from './types.js';
 export type * from './embedder.js';
 export type * from './vector-index.js';
+export type * from './index-description.js';
 export type * from './generator.js';
 export type * from './guardrail.js';
 export type * from './session-store.js';

@@ -46,6 +46,33 @@ const KNOWN_FALSE_POSITIVES: readonly KnownFalsePositive[] = [
       "CDK's Function declares DependsOn on its role beside the GetAtt of it (so that the role's policies exist " +
       'before the function can run); the duplicate edge is harmless and not ours to remove',
   },
+  {
+    rule: 'W3005',
+    resourceType: 'AWS::Lambda::Function',
+    message:
+      /^'BucketNotificationsHandler\w*Role\w*' dependency already enforced by a 'GetAtt' at .*\/Properties\/Role'$/,
+    reason:
+      "CDK's own bucket-notifications handler (a singleton function of aws-s3) declares the same DependsOn on its " +
+      'role as every CDK function',
+  },
+  {
+    rule: 'W3005',
+    resourceType: 'AWS::StepFunctions::StateMachine',
+    message:
+      /^'\w*StateMachineRole\w*' dependency already enforced by a 'GetAtt' at .*\/Properties\/RoleArn'$/,
+    reason:
+      "CDK's StateMachine declares DependsOn on its role beside the GetAtt of it (so that the role's policies exist " +
+      'before the first execution); harmless, as for functions',
+  },
+  {
+    rule: 'W3005',
+    resourceType: 'Custom::S3BucketNotifications',
+    message:
+      /^'\w*Queue\w*' dependency already enforced by a 'GetAtt' at .*\/QueueConfigurations\/\d+\/QueueArn'$/,
+    reason:
+      "CDK's bucket notifications depend on the queue and its policy explicitly, so that S3 can verify the " +
+      'destination when the notification is written; the edge to the queue duplicates the GetAtt of its ARN',
+  },
 ];
 
 function resourceTypeOf(finding: LintFinding): string | undefined {

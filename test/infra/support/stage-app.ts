@@ -52,6 +52,7 @@ export interface StageTemplates {
   readonly built: RagServingApp & { app: App };
   readonly stateful: Template;
   readonly serving: Template;
+  readonly jobs: Template;
 }
 
 const templates = new Map<StageName, StageTemplates>();
@@ -69,6 +70,7 @@ export function stageTemplates(stage: StageName): StageTemplates {
       built,
       stateful: Template.fromStack(built.stateful),
       serving: Template.fromStack(built.serving),
+      jobs: Template.fromStack(built.jobs),
     };
     templates.set(stage, cached);
   }
