@@ -59,6 +59,28 @@ describe('pickSentences', () => {
     expect(picked.flatMap((p) => p.passages)).toContain(4);
   });
 
+  it("leads with the top document's best sentence when another chunk of it answers better than its top chunk", () => {
+    // Prepare: a short list chunk of the page outranks the page's own answer (length normalisation),
+    // as "How do I run rag-serving locally?" did with running-locally.md.
+    const passages = [
+      passage(
+        'docs:running-locally.md#2-aaa',
+        '- the search index built by npm run ingest\n- the session store',
+      ),
+      passage('docs:batch.md#0-bbb', 'Batch files are answered line by line.'),
+      passage(
+        'docs:running-locally.md#0-ccc',
+        'To run rag-serving locally, install it with npm install and start it with npm start.',
+      ),
+    ];
+    // Act
+    const picked = pickSentences(passages, queryWeights('How do I run rag-serving locally?', []), 100);
+    // Assess: the page's answer leads, and its top chunk is still quoted (never dropped).
+    expect(picked[0]?.rendered).toMatch(/^To run rag-serving locally/);
+    expect(picked[0]?.passages).toEqual([2]);
+    expect(picked.flatMap((p) => p.passages)).toContain(0);
+  });
+
   it('quotes every retrieved passage that has a matching sentence, in rank order after the lead', () => {
     // Prepare
     const passages = [

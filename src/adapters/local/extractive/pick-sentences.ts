@@ -101,6 +101,12 @@ function candidates(passages: readonly RetrievedChunk[], weights: ReadonlyMap<st
   });
 }
 
+/** The document a chunk belongs to: its id without the chunk's position (`<source>:<path>#<n>-<hash>`). */
+function documentOf(chunk: RetrievedChunk): string {
+  const hash = chunk.id.lastIndexOf('#');
+  return hash < 0 ? chunk.id : chunk.id.slice(0, hash);
+}
+
 /** Braces, quotes, brackets and operators in bulk mark a code line or a JSON example. */
 function looksLikeCode(text: string): boolean {
   const symbols = text.match(/[{}[\]()"=;<>|\\]/g)?.length ?? 0;
@@ -147,8 +153,10 @@ interface Chosen {
  * and their titles while this scorer sees one sentence at a time: on a paraphrased question, term
  * overlap favours sentences of weaker passages (DESIGN 4b). So:
  *
- * 1. the lead is the best sentence of the top-ranked passage that has one: that passage is never
- *    dropped for a weaker match;
+ * 1. the lead is the best sentence of the top-ranked document: of the top-ranked passage that has
+ *    one, or of another retrieved passage of the same document when that states the answer better
+ *    (a document's short chunk, such as a list, can outrank the chunk that answers); the top
+ *    passage is never dropped for a weaker match either way (step 3 quotes it);
  * 2. the second sentence is the best remaining one by score, from any passage;
  * 3. every other retrieved passage with a matching sentence is quoted once, in rank order, so the
  *    sources keep what retrieval found;
@@ -200,7 +208,11 @@ export function pickSentences(
   // Within one passage the rank bonus is equal, so `ranked` order is coverage order there.
   const ofPassage = (passage: number) => ranked.filter((c) => c.passage === passage);
   const topPassage = Math.min(...ranked.map((c) => c.passage));
-  take(ofPassage(topPassage)[0]);
+  const topDocument = passages[topPassage] && documentOf(passages[topPassage]);
+  const ofTopDocument = ranked
+    .filter((c) => documentOf(passages[c.passage]!) === topDocument)
+    .sort((a, b) => b.coverage - a.coverage || a.position - b.position);
+  take(ofTopDocument[0]);
   take(relevant.find((c) => !isChosen(c)));
   for (let passage = 0; passage < passages.length; passage++) {
     for (const candidate of ofPassage(passage)) if (cited(passage) || take(candidate)) break;
